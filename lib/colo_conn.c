@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Connection table: rte_hash positions index a preallocated connection
+ * array; two intrusive index lists order connections by activity (LRU, for
+ * eviction and aging) and collect those with queued packets (busy, for the
+ * timeout scan). Queue contents and compare state are the engines' business.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_hash_crc.h>
+#include <rte_malloc.h>
+
+#include "colo_conn.h"
+#include "colo_log.h"
+
+struct colo_conn_table {
+	struct rte_hash *hash;
+	struct colo_conn *conns;	/**< indexed by rte_hash position */
+	uint32_t capacity;
+	uint32_t count;
+	uint32_t lru_head, lru_tail;	/**< oldest, youngest */
+	uint32_t busy_head;
+};
+
+struct colo_conn_table *
+colo_conn_table_create(const char *name, uint32_t max_conns, int socket_id)
+{
+	struct rte_hash_parameters hp = {
+		.name = name,
+		.entries = max_conns,
+		.key_len = sizeof(struct colo_key),
+		.hash_func = rte_hash_crc,
+		.hash_func_init_val = 0,
+		.socket_id = socket_id,
+		/* Extendable buckets: the table holds exactly max_conns keys, so a
+		 * "full" table is a real capacity limit, never a cuckoo failure. */
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
+	};
+	struct colo_conn_table *t;
+
+	if (name == NULL || max_conns < 8) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	t = rte_zmalloc_socket(name, sizeof(*t), RTE_CACHE_LINE_SIZE, socket_id);
+	if (t == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	t->conns = rte_zmalloc_socket(name, sizeof(*t->conns) * (size_t)max_conns,
+			RTE_CACHE_LINE_SIZE, socket_id);
+	if (t->conns == NULL) {
+		rte_errno = ENOMEM;
+		goto fail;
+	}
+	t->hash = rte_hash_create(&hp);
+	if (t->hash == NULL)
+		goto fail;
+	t->capacity = max_conns;
+	t->lru_head = t->lru_tail = COLO_CONN_NONE;
+	t->busy_head = COLO_CONN_NONE;
+	return t;
+fail:
+	COLO_LOG(ERR, conn, "cannot create connection table %s for %u connections: %s", name,
+			max_conns, rte_strerror(rte_errno));
+	rte_free(t->conns);
+	rte_free(t);
+	return NULL;
+}
+
+void
+colo_conn_table_free(struct colo_conn_table *t)
+{
+	if (t == NULL)
+		return;
+	rte_hash_free(t->hash);
+	rte_free(t->conns);
+	rte_free(t);
+}
+
+void
+colo_conn_lookup_bulk(const struct colo_conn_table *t, const struct colo_key **keys,
+		const uint32_t *hashes, unsigned int n, int32_t *pos)
+{
+	rte_hash_lookup_with_hash_bulk(t->hash, (const void **)keys, (hash_sig_t *)hashes, n,
+			pos);
+}
+
+int32_t
+colo_conn_lookup_one(const struct colo_conn_table *t, const struct colo_key *key,
+		uint32_t hash)
+{
+	return rte_hash_lookup_with_hash(t->hash, key, hash);
+}
+
+static void
+lru_unlink(struct colo_conn_table *t, uint32_t idx)
+{
+	struct colo_conn *c = &t->conns[idx];
+
+	if (c->lru_prev != COLO_CONN_NONE)
+		t->conns[c->lru_prev].lru_next = c->lru_next;
+	else
+		t->lru_head = c->lru_next;
+	if (c->lru_next != COLO_CONN_NONE)
+		t->conns[c->lru_next].lru_prev = c->lru_prev;
+	else
+		t->lru_tail = c->lru_prev;
+}
+
+static void
+lru_append(struct colo_conn_table *t, uint32_t idx)
+{
+	struct colo_conn *c = &t->conns[idx];
+
+	c->lru_prev = t->lru_tail;
+	c->lru_next = COLO_CONN_NONE;
+	if (t->lru_tail != COLO_CONN_NONE)
+		t->conns[t->lru_tail].lru_next = idx;
+	else
+		t->lru_head = idx;
+	t->lru_tail = idx;
+}
+
+int32_t
+colo_conn_add(struct colo_conn_table *t, const struct colo_key *key, uint32_t hash,
+		uint64_t now_tsc)
+{
+	struct colo_conn *c;
+	int32_t pos;
+
+	pos = rte_hash_add_key_with_hash(t->hash, key, hash);
+	if (pos < 0)
+		return pos == -ENOSPC ? -ENOSPC : pos;
+	c = &t->conns[pos];
+	memset(c, 0, sizeof(*c));
+	c->flags = COLO_CONN_F_USED;
+	c->proto = key->proto;
+	c->last_tsc = now_tsc;
+	c->busy_prev = c->busy_next = COLO_CONN_NONE;
+	lru_append(t, pos);
+	t->count++;
+	return pos;
+}
+
+void
+colo_conn_del(struct colo_conn_table *t, uint32_t idx)
+{
+	struct colo_conn *c = &t->conns[idx];
+	const void *key;
+
+	colo_conn_busy_del(t, idx);
+	lru_unlink(t, idx);
+	if (rte_hash_get_key_with_position(t->hash, idx, (void **)(uintptr_t)&key) == 0)
+		rte_hash_del_key(t->hash, key);
+	c->flags = 0;
+	t->count--;
+}
+
+struct colo_conn *
+colo_conn_at(const struct colo_conn_table *t, uint32_t idx)
+{
+	return &t->conns[idx];
+}
+
+const struct colo_key *
+colo_conn_key(const struct colo_conn_table *t, uint32_t idx)
+{
+	void *key = NULL;
+
+	rte_hash_get_key_with_position(t->hash, idx, &key);
+	return key;
+}
+
+void
+colo_conn_touch(struct colo_conn_table *t, uint32_t idx, uint64_t now_tsc)
+{
+	t->conns[idx].last_tsc = now_tsc;
+	if (t->lru_tail == idx)
+		return;
+	lru_unlink(t, idx);
+	lru_append(t, idx);
+}
+
+uint32_t
+colo_conn_oldest(const struct colo_conn_table *t)
+{
+	return t->lru_head;
+}
+
+uint32_t
+colo_conn_younger(const struct colo_conn_table *t, uint32_t idx)
+{
+	return t->conns[idx].lru_next;
+}
+
+void
+colo_conn_busy_add(struct colo_conn_table *t, uint32_t idx)
+{
+	struct colo_conn *c = &t->conns[idx];
+
+	if (c->flags & COLO_CONN_F_BUSY)
+		return;
+	c->flags |= COLO_CONN_F_BUSY;
+	c->busy_prev = COLO_CONN_NONE;
+	c->busy_next = t->busy_head;
+	if (t->busy_head != COLO_CONN_NONE)
+		t->conns[t->busy_head].busy_prev = idx;
+	t->busy_head = idx;
+}
+
+void
+colo_conn_busy_del(struct colo_conn_table *t, uint32_t idx)
+{
+	struct colo_conn *c = &t->conns[idx];
+
+	if (!(c->flags & COLO_CONN_F_BUSY))
+		return;
+	c->flags &= ~COLO_CONN_F_BUSY;
+	if (c->busy_prev != COLO_CONN_NONE)
+		t->conns[c->busy_prev].busy_next = c->busy_next;
+	else
+		t->busy_head = c->busy_next;
+	if (c->busy_next != COLO_CONN_NONE)
+		t->conns[c->busy_next].busy_prev = c->busy_prev;
+	c->busy_prev = c->busy_next = COLO_CONN_NONE;
+}
+
+uint32_t
+colo_conn_busy_first(const struct colo_conn_table *t)
+{
+	return t->busy_head;
+}
+
+uint32_t
+colo_conn_count(const struct colo_conn_table *t)
+{
+	return t->count;
+}
+
+uint32_t
+colo_conn_capacity(const struct colo_conn_table *t)
+{
+	return t->capacity;
+}
+
+size_t
+colo_conn_bytes_per_conn(const struct colo_conn_table *t)
+{
+	/* Connection entry, plus rte_hash's key slot (data pointer and key,
+	 * 16-byte aligned) and its share of the 8-entry, 64-byte buckets: main
+	 * and extendable, each rounded up to a power of two of entries. */
+	size_t buckets = 2 * 64 * (size_t)rte_align32pow2(t->capacity) / 8;
+
+	return sizeof(struct colo_conn) + RTE_ALIGN(sizeof(void *) + sizeof(struct colo_key), 16) +
+		buckets / t->capacity;
+}
