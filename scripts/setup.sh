@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Install what colo-proxy needs on Debian 12 (as root) and make hugepages
+# available when the machine allows it. Safe to run again: it only installs
+# what is missing. Sourced by run.sh and test.sh.
+set -euo pipefail
+
+COLO_PACKAGES=(libdpdk-dev dpdk-dev dpdk libnuma-dev libpcap-dev libcunit1-dev meson ninja-build
+    pkg-config python3 gcc tcpdump iproute2)
+
+missing=()
+for p in "${COLO_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "setup: missing packages: ${missing[*]} (run as root to install them)" >&2
+        exit 1
+    fi
+    echo "setup: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q >/dev/null
+    apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Hugepages are optional: tests run with --no-huge; dpdk-dumpcap needs them.
+if [ "$(id -u)" -eq 0 ]; then
+    if [ "$(cat /proc/sys/vm/nr_hugepages)" -lt 256 ]; then
+        echo 256 > /proc/sys/vm/nr_hugepages 2>/dev/null || true
+    fi
+    if ! grep -q hugetlbfs /proc/mounts; then
+        mkdir -p /dev/hugepages
+        mount -t hugetlbfs nodev /dev/hugepages 2>/dev/null || true
+    fi
+fi
+echo "setup: ok ($(pkg-config --modversion libdpdk 2>/dev/null | sed 's/^/DPDK /'), hugepages $(cat /proc/sys/vm/nr_hugepages))"
