@@ -4,15 +4,45 @@
  * compare lcore only. The history is read by the telemetry thread through a
  * per-record sequence counter: odd while the record is being rewritten.
  */
+#include <inttypes.h>
 #include <string.h>
 
 #include "colo_ckpt.h"
 #include "colo_log.h"
 
 void
-colo_ckpt_init(struct colo_ckpt *ck)
+colo_ckpt_init(struct colo_ckpt *ck, uint64_t tsc_hz)
 {
 	memset(ck, 0, sizeof(*ck));
+	ck->tsc_hz = tsc_hz;
+}
+
+/* One INFO line per request, at most COLO_CKPT_LOG_PER_SEC a second: a
+ * divergence storm must not turn into a log storm. The first line after a
+ * quiet spell says how many were left out. */
+static void
+log_request(struct colo_ckpt *ck, const struct colo_ckpt_record *rec)
+{
+	char key_text[128];
+
+	if (rec->tsc - ck->log_window_tsc >= ck->tsc_hz) {
+		ck->log_window_tsc = rec->tsc;
+		ck->log_in_window = 0;
+	}
+	if (ck->log_in_window >= COLO_CKPT_LOG_PER_SEC) {
+		ck->log_suppressed++;
+		return;
+	}
+	ck->log_in_window++;
+	colo_key_format(&rec->key, key_text, sizeof(key_text));
+	if (ck->log_suppressed != 0) {
+		COLO_LOG(INFO, ckpt, "%" PRIu64 " checkpoint requests not logged (rate limit)",
+				ck->log_suppressed);
+		ck->log_suppressed = 0;
+	}
+	COLO_LOG(INFO, ckpt, "checkpoint request %" PRIu64 ": %s on %s, offset %d, seq %u",
+			rec->id, colo_ckpt_reason_name(rec->reason), key_text, rec->offset,
+			rec->tcp_seq);
 }
 
 static void
@@ -33,7 +63,6 @@ colo_ckpt_trigger(struct colo_ckpt *ck, enum colo_ckpt_reason reason,
 		struct colo_stats *st)
 {
 	struct colo_ckpt_record rec;
-	char key_text[128];
 
 	colo_stat_add(&st->trigger[reason], 1);
 	if (ck->outstanding) {
@@ -55,12 +84,7 @@ colo_ckpt_trigger(struct colo_ckpt *ck, enum colo_ckpt_reason reason,
 	__atomic_store_n(&ck->outstanding, true, __ATOMIC_RELEASE);
 	__atomic_store_n(&ck->nb_requests, rec.id, __ATOMIC_RELEASE);
 	colo_stat_add(&st->ctr[COLO_CKPT_REQUESTS], 1);
-
-	if (rte_log_can_log(colo_logtype_ckpt, RTE_LOG_DEBUG)) {
-		colo_key_format(key, key_text, sizeof(key_text));
-		COLO_LOG(DEBUG, ckpt, "checkpoint request %" PRIu64 ": %s on %s offset %d",
-				rec.id, colo_ckpt_reason_name(reason), key_text, offset);
-	}
+	log_request(ck, &rec);
 	return true;
 }
 

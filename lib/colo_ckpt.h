@@ -29,18 +29,25 @@ struct colo_ckpt_record {
 	uint8_t reason;		/**< enum colo_ckpt_reason */
 };
 
+/** Request log lines allowed per second; the rest are counted and summarised. */
+#define COLO_CKPT_LOG_PER_SEC 10
+
 /** Checkpoint state of one compare context. */
 struct colo_ckpt {
 	uint32_t epoch;		/**< bumped by every flush; compare lcore writes, all read */
 	bool outstanding;	/**< a request was issued and no flush came yet */
 	uint64_t nb_requests;	/**< issued (not coalesced); compare lcore writes */
 	uint64_t outstanding_since_tsc;
+	uint64_t tsc_hz;
+	uint64_t log_window_tsc;  /**< start of the current one-second log window */
+	uint32_t log_in_window;	  /**< lines logged in it */
+	uint64_t log_suppressed;  /**< requests not logged since the last line */
 	struct colo_ckpt_record hist[COLO_CKPT_HISTORY];
 	uint32_t hist_seq[COLO_CKPT_HISTORY]; /**< odd while hist[i] is being written */
 };
 
-/** Reset @p ck: epoch 0, nothing outstanding, empty history. */
-void colo_ckpt_init(struct colo_ckpt *ck);
+/** Reset @p ck: epoch 0, nothing outstanding, empty history; time runs at @p tsc_hz. */
+void colo_ckpt_init(struct colo_ckpt *ck, uint64_t tsc_hz);
 
 /**
  * Record a checkpoint trigger. The trigger is always counted by reason in

@@ -64,7 +64,7 @@ colo_ctx_create(const char *name, const struct colo_params *p, struct rte_ring *
 	ctx->closing_tsc = hz * p->closing_timeout_ms / 1000;
 	ctx->out = out;
 	ctx->st = st;
-	colo_ckpt_init(&ctx->ckpt);
+	colo_ckpt_init(&ctx->ckpt, hz);
 	ctx->conns = colo_conn_table_create(name, p->max_conns, socket_id);
 	if (ctx->conns == NULL) {
 		rte_free(ctx);
