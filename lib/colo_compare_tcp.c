@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * TCP engine (spec B3): the two sides are compared as byte streams in
- * sequence space. Each side's queue is sorted by sequence number; a
- * verification point (tcp_verified) advances over ranges that both sides
- * cover with equal bytes, whatever the segmentation and arrival order. A
- * primary segment leaves when all of its sequence space is verified and its
+ * sequence space. A verification point (tcp_verified) advances over ranges
+ * that both sides cover with equal bytes, whatever the segmentation and
+ * arrival order. The secondary queue is sorted by sequence number; the
+ * primary queue keeps arrival order, because primaries leave in the order
+ * the VM sent them: each when all of its sequence space is verified and its
  * ACK is not ahead of the highest ACK the secondary sent. SYN and FIN each
  * occupy one sequence number and must sit at the same place on both sides.
  * Headers (TTL, IP-ID, window, options, checksums) are never compared.
@@ -140,8 +141,11 @@ tcp_enqueue(struct colo_ctx *ctx, struct colo_conn *conn, struct rte_mbuf *m)
 
 	if (q->nb >= ctx->p.max_queue)
 		return -ENOBUFS;
-	if (pm->side == COLO_SIDE_SECONDARY)
-		sec_ack_update(conn, pm);
+	if (pm->side == COLO_SIDE_PRIMARY) {
+		colo_pktq_push(q, m);
+		return 0;
+	}
+	sec_ack_update(conn, pm);
 	/* Almost always in order: append. Otherwise insert after the last
 	 * segment that does not start later (stable for equal starts). */
 	if (q->tail == NULL || SEQ_LEQ(colo_pkt_meta(q->tail)->tcp_seq, pm->tcp_seq)) {
@@ -161,7 +165,8 @@ tcp_enqueue(struct colo_ctx *ctx, struct colo_conn *conn, struct rte_mbuf *m)
 }
 
 /* Where the stream starts: at the SYN when one is queued, else (a
- * connection picked up mid-stream) at the lower of the two first segments. */
+ * connection picked up mid-stream) at the lower of the two sides' first
+ * segments (the primary's first to arrive, the secondary's lowest). */
 static bool
 tcp_anchor(struct colo_conn *c)
 {
@@ -198,6 +203,29 @@ discard_verified(struct colo_ctx *ctx, struct colo_conn *c)
 	}
 }
 
+static inline bool
+covers(const struct rte_mbuf *m, uint32_t x)
+{
+	return SEQ_LEQ(colo_pkt_meta(m)->tcp_seq, x) && SEQ_GT(seg_end(m), x);
+}
+
+/* The queued primary covering sequence number @p x, or NULL. The queue is
+ * in arrival order, so look after @p hint (the last segment used, usually
+ * the one before the answer) first, then from the head. */
+static struct rte_mbuf *
+primary_covering(const struct colo_conn *c, struct rte_mbuf *hint, uint32_t x)
+{
+	struct rte_mbuf *m;
+
+	for (m = hint; m != NULL; m = colo_pkt_meta(m)->next)
+		if (covers(m, x))
+			return m;
+	for (m = c->q[COLO_SIDE_PRIMARY].head; m != hint; m = colo_pkt_meta(m)->next)
+		if (covers(m, x))
+			return m;
+	return NULL;
+}
+
 /* Advance tcp_verified as far as both sides cover it with equal bytes. */
 static struct colo_verdict
 verify(struct colo_ctx *ctx, struct colo_conn *c)
@@ -211,12 +239,10 @@ verify(struct colo_ctx *ctx, struct colo_conn *c)
 
 		discard_verified(ctx, c);
 		s = c->q[COLO_SIDE_SECONDARY].head;
-		/* Primaries stay queued until released, so skip those already
-		 * verified (held by the ACK rule, or retransmissions). */
-		while (p != NULL && SEQ_LEQ(seg_end(p), c->tcp_verified))
-			p = colo_pkt_meta(p)->next;
-		if (p == NULL || s == NULL || SEQ_GT(colo_pkt_meta(p)->tcp_seq, c->tcp_verified) ||
-				SEQ_GT(colo_pkt_meta(s)->tcp_seq, c->tcp_verified))
+		if (s == NULL || SEQ_GT(colo_pkt_meta(s)->tcp_seq, c->tcp_verified))
+			return colo_verdict_of(COLO_VERDICT_HOLD);
+		p = primary_covering(c, p, c->tcp_verified);
+		if (p == NULL)
 			return colo_verdict_of(COLO_VERDICT_HOLD);
 		lim = SEQ_MIN(seg_end(p), seg_end(s));
 		if (range_differs(p, s, c->tcp_verified, lim, &at_seq, &at_off))
@@ -230,7 +256,8 @@ verify(struct colo_ctx *ctx, struct colo_conn *c)
 
 /* Release primaries from the head while they are verified and their ACK is
  * not ahead of the secondary's (spec B3: an ACK lag holds, it is no
- * mismatch). Stops at the first one that must wait, to keep order. */
+ * mismatch). Stops at the first one that must wait, so the client sees the
+ * primary's own order, retransmissions included. */
 static void
 release_verified(struct colo_ctx *ctx, struct colo_conn *c)
 {

@@ -330,9 +330,9 @@ test_tcp_out_of_order(void)
 	}
 	n = released(v);
 	CU_ASSERT_EQUAL(n, 5);
-	/* Released in sequence order, whatever the arrival order. */
+	/* Whatever the secondary's order, primaries leave in their own order. */
 	for (i = 0; i < 4 && i + 1 < n; i++)
-		CU_ASSERT_PTR_EQUAL(v[i + 1], p[i]);
+		CU_ASSERT_PTR_EQUAL(v[i + 1], p[porder[i]]);
 	CU_ASSERT_EQUAL(ckpts(), 0);
 	free_all(v, n);
 	ctx_stop();
@@ -372,6 +372,37 @@ test_tcp_retransmission(void)
 	CU_ASSERT_EQUAL(st.discard[COLO_DISCARD_VERIFIED], 1);
 	CU_ASSERT_EQUAL(ckpts(), 0);
 	CU_ASSERT_EQUAL(colo_ctx_queued(ctx, COLO_SIDE_SECONDARY), 0);
+	ctx_stop();
+}
+
+/* A retransmission queued behind later data, before any secondary byte:
+ * the client still sees the primary's order. */
+static void
+test_tcp_retransmission_keeps_order(void)
+{
+	struct rte_mbuf *p[3], *v[MAX_OUT];
+	struct frame_spec fs;
+	unsigned int i, n;
+
+	ctx_start(0, 0);
+	fs = synack();
+	feed(COLO_SIDE_PRIMARY, &fs);
+	feed(COLO_SIDE_SECONDARY, &fs);
+	free_all(v, released(v));
+	fs = tcp(ISN + 1, 100, stream);
+	p[0] = feed(COLO_SIDE_PRIMARY, &fs);
+	fs = tcp(ISN + 101, 100, stream + 100);
+	p[1] = feed(COLO_SIDE_PRIMARY, &fs);
+	fs = tcp(ISN + 1, 100, stream);
+	p[2] = feed(COLO_SIDE_PRIMARY, &fs);
+	fs = tcp(ISN + 1, 200, stream);
+	feed(COLO_SIDE_SECONDARY, &fs);
+	n = released(v);
+	CU_ASSERT_EQUAL(n, 3);
+	for (i = 0; i < 3 && i < n; i++)
+		CU_ASSERT_PTR_EQUAL(v[i], p[i]);
+	CU_ASSERT_EQUAL(ckpts(), 0);
+	free_all(v, n);
 	ctx_stop();
 }
 
@@ -1158,9 +1189,11 @@ main(void)
 		{ "different TCP segmentation on either side matches", test_tcp_segmentation },
 		{ "a difference across segmentations is found at its sequence",
 				test_tcp_segmentation_differs },
-		{ "out-of-order TCP segments are released in sequence order",
+		{ "out-of-order TCP segments compare; primaries keep their order",
 				test_tcp_out_of_order },
 		{ "retransmission of verified TCP data passes", test_tcp_retransmission },
+		{ "a queued retransmission keeps the primary's order",
+				test_tcp_retransmission_keeps_order },
 		{ "ACK lag holds the segment until the secondary catches up",
 				test_tcp_ack_lag_held_then_released },
 		{ "ACK lag past compare_timeout requests a checkpoint", test_tcp_ack_lag_timeout },
