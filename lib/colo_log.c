@@ -10,3 +10,5 @@ RTE_LOG_REGISTER_SUFFIX(colo_logtype_conn, conn, NOTICE);
 RTE_LOG_REGISTER_SUFFIX(colo_logtype_compare, compare, NOTICE);
 RTE_LOG_REGISTER_SUFFIX(colo_logtype_ckpt, ckpt, INFO);
 RTE_LOG_REGISTER_SUFFIX(colo_logtype_app, app, INFO);
+RTE_LOG_REGISTER_SUFFIX(colo_logtype_bypass, bypass, INFO);
+RTE_LOG_REGISTER_SUFFIX(colo_logtype_rewriter, rewriter, NOTICE);

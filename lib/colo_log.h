@@ -13,6 +13,8 @@ extern int colo_logtype_conn;
 extern int colo_logtype_compare;
 extern int colo_logtype_ckpt;
 extern int colo_logtype_app;
+extern int colo_logtype_bypass;
+extern int colo_logtype_rewriter;
 
 /** Log @p fmt at RTE_LOG_<level> on the colo.<module> log type. */
 #define COLO_LOG(level, module, fmt, ...)                                                  \
