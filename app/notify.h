@@ -18,15 +18,15 @@ struct colo_notify_conf {
 
 /** Counters of the notify channel; written by its thread, read by anyone. */
 struct colo_notify_stats {
-	uint64_t requests_sent;	 /**< DO_CHECKPOINT records written */
-	uint64_t done_received;	 /**< COLO_CHECKPOINT records received */
-	uint64_t init_received;	 /**< COLO_USERSPACE_PROXY_INIT handshakes */
-	uint64_t bad_records;	 /**< unknown, oversized or partial records */
-	uint64_t connects;	 /**< peers accepted or connections made */
-	uint64_t disconnects;	 /**< peers lost */
-	uint64_t requests_unsent; /**< requests made while no peer was connected; never queued */
-	uint64_t out_dropped;	 /**< pending records dropped because the peer did not read */
-	uint64_t peers_refused;	 /**< clients refused because another peer was active */
+	uint64_t requests_sent;	  /**< DO_CHECKPOINT records written */
+	uint64_t done_received;	  /**< COLO_CHECKPOINT records received */
+	uint64_t init_received;	  /**< COLO_USERSPACE_PROXY_INIT handshakes */
+	uint64_t bad_records;	  /**< unknown, oversized or partial records */
+	uint64_t connects;	  /**< peers accepted or connections made */
+	uint64_t disconnects;	  /**< peers lost */
+	uint64_t requests_unsent; /**< requests made while no peer was ready; never queued */
+	uint64_t out_dropped;	  /**< pending records dropped because the peer did not read */
+	uint64_t peers_refused;	  /**< clients refused because another peer was active */
 };
 
 struct colo_notify;
@@ -42,7 +42,10 @@ struct colo_notify *colo_notify_start(const struct colo_notify_conf *conf);
 /** Stop the thread, close the sockets, unlink the listening socket, free. */
 void colo_notify_stop(struct colo_notify *n);
 
-/** Whether a peer is connected now. Safe from any thread. */
+/**
+ * Whether a peer is connected now and has sent COLO_USERSPACE_PROXY_INIT;
+ * only such a peer is sent DO_CHECKPOINT. Safe from any thread.
+ */
 bool colo_notify_has_peer(const struct colo_notify *n);
 
 /** Ask the thread to send DO_CHECKPOINT. Never blocks; callable from the compare lcore. */

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Ingress mirror: client frames received on the outbound port go to the
+ * primary VM, and a zero-copy clone (indirect mbuf, refcnt) of each goes to
+ * the secondary VM, in the order received. A frame a VM port refuses is
+ * counted and freed like a loss on the wire: the guest's TCP recovers it,
+ * and holding it would stall RX of the compared traffic.
+ */
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#include "app.h"
+
+static void
+tx_or_drop(uint16_t port, struct rte_mbuf **pkts, uint16_t nb, enum colo_ctr sent_ctr,
+		struct colo_stats *st)
+{
+	uint16_t sent = 0;
+
+	if (nb != 0)
+		sent = rte_eth_tx_burst(port, 0, pkts, nb);
+	colo_stat_add(&st->ctr[sent_ctr], sent);
+	if (unlikely(sent < nb)) {
+		colo_stat_add(&st->ctr[COLO_INGRESS_DROP], nb - sent);
+		rte_pktmbuf_free_bulk(&pkts[sent], nb - sent);
+	}
+}
+
+/** Poll the outbound port once and mirror what came in; returns the frames received. */
+unsigned int
+colo_ingress_poll(struct colo_app *app, struct colo_stats *st)
+{
+	struct rte_mbuf *pkts[COLO_BURST], *clones[COLO_BURST];
+	uint16_t i, nb_rx, nb_clones = 0;
+
+	nb_rx = rte_eth_rx_burst(app->port[COLO_ROLE_OUTBOUND], 0, pkts, COLO_BURST);
+	if (nb_rx == 0)
+		return 0;
+	colo_stat_add(&st->ctr[COLO_INGRESS_RX], nb_rx);
+	/* Clone before transmitting: the primary port may free the original at once. */
+	for (i = 0; i < nb_rx; i++) {
+		clones[nb_clones] = rte_pktmbuf_clone(pkts[i], app->clone_pool);
+		if (likely(clones[nb_clones] != NULL))
+			nb_clones++;
+		else
+			colo_stat_add(&st->ctr[COLO_INGRESS_DROP], 1);
+	}
+	tx_or_drop(app->port[COLO_ROLE_PRIMARY], pkts, nb_rx, COLO_INGRESS_TO_PRIMARY, st);
+	tx_or_drop(app->port[COLO_ROLE_SECONDARY], clones, nb_clones, COLO_INGRESS_TO_SECONDARY,
+			st);
+	colo_store_u64(&app->last_input_tsc, rte_rdtsc());
+	return nb_rx;
+}

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * colo-proxy: the table of contents. Parse the options, start EAL, the
+ * ports, the rings, the compare context, the notify channel, pdump and
+ * telemetry; launch the lcores; wait on the main lcore; then stop RX,
+ * drain, report and tear down in reverse order.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_pdump.h>
+#include <rte_ring.h>
+
+#include "app.h"
+#include "colo_log.h"
+
+/* Large (per-lcore counters) and reachable from the telemetry thread: static. */
+static struct colo_app app;
+
+/* argv from "--" on, with "--" standing in for the program name. */
+static int
+app_args(int argc, char **argv, char ***app_argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			*app_argv = &argv[i];
+			return argc - i;
+		}
+	}
+	*app_argv = argv;
+	return 1;
+}
+
+static int
+rings_create(struct colo_app *a)
+{
+	const unsigned int flags = RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ;
+	const int socket = rte_lcore_to_socket_id(a->compare_lcore);
+
+	a->rx_ring[COLO_SIDE_PRIMARY] =
+			rte_ring_create("colo_rx_primary", a->opts.ring_size, socket, flags);
+	a->rx_ring[COLO_SIDE_SECONDARY] =
+			rte_ring_create("colo_rx_secondary", a->opts.ring_size, socket, flags);
+	/* Holds every mbuf of the pool, so the compare context never finds it full. */
+	a->out_ring = rte_ring_create("colo_out", a->opts.nb_mbufs, socket, flags);
+	if (a->rx_ring[COLO_SIDE_PRIMARY] == NULL || a->rx_ring[COLO_SIDE_SECONDARY] == NULL ||
+			a->out_ring == NULL)
+		return -rte_errno;
+	return 0;
+}
+
+static void
+rings_free(struct colo_app *a)
+{
+	rte_ring_free(a->rx_ring[COLO_SIDE_PRIMARY]);
+	rte_ring_free(a->rx_ring[COLO_SIDE_SECONDARY]);
+	rte_ring_free(a->out_ring);
+}
+
+static int
+compare_start(struct colo_app *a)
+{
+	struct colo_notify_conf nconf = {
+		.listen_path = a->opts.notify[0] != '\0' ? a->opts.notify : NULL,
+		.connect_addr = a->opts.notify_connect[0] != '\0' ? a->opts.notify_connect : NULL,
+	};
+
+	a->ctx = colo_ctx_create("colo", &a->opts.params, a->out_ring, &a->stats[a->compare_lcore],
+			rte_lcore_to_socket_id(a->compare_lcore));
+	if (a->ctx == NULL) {
+		COLO_LOG(ERR, app, "cannot create the compare context: %s",
+				rte_strerror(rte_errno));
+		return -rte_errno;
+	}
+	a->notify = colo_notify_start(&nconf);
+	if (a->notify == NULL)
+		return -rte_errno;
+	return 0;
+}
+
+static void
+final_report(struct colo_app *a, struct colo_report *r)
+{
+	int ret;
+
+	colo_report_take(a, r);
+	if (a->opts.stats_json[0] == '\0')
+		return;
+	ret = colo_report_write_json(r, a->opts.stats_json);
+	if (ret != 0)
+		COLO_LOG(ERR, app, "cannot write %s: %s", a->opts.stats_json, strerror(-ret));
+}
+
+int
+main(int argc, char **argv)
+{
+	struct colo_report report;
+	int app_argc, ret, status = EXIT_FAILURE;
+	unsigned int r;
+	char **app_argv;
+
+	if (colo_args_want_help(argc, argv)) {
+		colo_args_usage(stdout, "colo-proxy");
+		return EXIT_SUCCESS;
+	}
+	/* Options first: a bad value fails fast, before EAL grabs memory. */
+	colo_config_defaults(&app.opts);
+	app_argc = app_args(argc, argv, &app_argv);
+	if (colo_args_parse(app_argc, app_argv, &app.opts) != 0)
+		return COLO_EXIT_USAGE;
+	for (r = 0; r < COLO_ROLE_MAX; r++)
+		app.port[r] = RTE_MAX_ETHPORTS;
+
+	ret = rte_eal_init(argc, argv);
+	if (ret < 0) {
+		fprintf(stderr, "colo-proxy: EAL: %s\n", rte_strerror(rte_errno));
+		return rte_errno == EINVAL ? COLO_EXIT_USAGE : EXIT_FAILURE;
+	}
+	app.start_tsc = rte_rdtsc();
+	colo_housekeeping_signals();
+
+	if (colo_lcores_plan(&app) != 0) {
+		status = COLO_EXIT_USAGE;
+		goto eal;
+	}
+	ret = colo_ports_init(&app);
+	if (ret != 0) {
+		status = ret == -ENODEV || ret == -EINVAL ? COLO_EXIT_USAGE : EXIT_FAILURE;
+		goto ports;
+	}
+	if (rings_create(&app) != 0) {
+		COLO_LOG(ERR, app, "cannot create the rings: %s", rte_strerror(rte_errno));
+		goto rings;
+	}
+	if (compare_start(&app) != 0)
+		goto compare;
+	/* dpdk-dumpcap attaches through the multi-process channel: absent with --no-shconf. */
+	if (rte_pdump_init() != 0)
+		COLO_LOG(INFO, app, "pdump unavailable: %s", rte_strerror(rte_errno));
+	if (colo_telemetry_init(&app) != 0)
+		COLO_LOG(WARNING, app, "cannot register the /colo/ telemetry commands");
+
+	colo_lcores_launch(&app);
+	colo_housekeeping_run(&app);
+	colo_lcores_stop(&app);
+
+	final_report(&app, &report);
+	colo_telemetry_close(&app);
+	rte_pdump_uninit();
+	status = EXIT_SUCCESS;
+compare:
+	if (app.notify != NULL)
+		colo_notify_stop(app.notify);
+	if (app.ctx != NULL)
+		colo_ctx_free(app.ctx);
+rings:
+	rings_free(&app);
+ports:
+	colo_ports_fini(&app);
+eal:
+	rte_eal_cleanup();
+	if (status == EXIT_SUCCESS)
+		colo_report_print(&report, stdout);
+	return status;
+}
