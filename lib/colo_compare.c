@@ -290,6 +290,7 @@ conn_packet(struct colo_ctx *ctx, uint32_t idx, struct rte_mbuf *m, uint64_t now
 
 	v = conn->ops->compare(ctx, conn);
 	if (v.kind == COLO_VERDICT_MISMATCH) {
+		colo_divergence_report(ctx, idx, &v, now);
 		conn->flags |= COLO_CONN_F_MISMATCH;
 		trigger(ctx, idx, v.reason, v.offset, v.tcp_seq, now);
 	}
@@ -358,6 +359,19 @@ colo_compare_burst(struct colo_ctx *ctx, struct rte_mbuf **pkts, uint16_t n, uin
 	return n;
 }
 
+/*
+ * Ticks from @p tsc to @p now, or 0 when @p tsc is later. The RX lcore stamps
+ * a frame with its own TSC read, which can come after the @p now the compare
+ * lcore read before dequeuing it (app/lcore_compare.c reads it once per poll,
+ * then compares, then scans): such a frame is brand new, not 2^64 ticks old.
+ * Found by tests/fuzz/fuzz_compare; regression test in tests/unit/test_regress.c.
+ */
+static inline uint64_t
+age_tsc(uint64_t now, uint64_t tsc)
+{
+	return now > tsc ? now - tsc : 0;
+}
+
 /* Oldest arrival time in @p q, and the packet that has it. */
 static uint64_t
 pktq_oldest(const struct colo_pktq *q, const struct rte_mbuf **oldest)
@@ -387,7 +401,7 @@ scan_timeouts(struct colo_ctx *ctx, uint64_t now)
 		uint64_t tsc;
 
 		tsc = pktq_oldest(&conn->q[COLO_SIDE_PRIMARY], &oldest);
-		if (tsc != UINT64_MAX && now - tsc >= ctx->timeout_tsc) {
+		if (tsc != UINT64_MAX && age_tsc(now, tsc) >= ctx->timeout_tsc) {
 			uint8_t reason = conn->ops->timeout_reason != NULL ?
 					conn->ops->timeout_reason(conn, oldest) :
 					COLO_CKPT_TIMEOUT_PRIMARY;
@@ -395,7 +409,7 @@ scan_timeouts(struct colo_ctx *ctx, uint64_t now)
 			trigger(ctx, idx, reason, -1, 0, now);
 		} else {
 			tsc = pktq_oldest(&conn->q[COLO_SIDE_SECONDARY], &oldest);
-			if (tsc != UINT64_MAX && now - tsc >= ctx->timeout_tsc)
+			if (tsc != UINT64_MAX && age_tsc(now, tsc) >= ctx->timeout_tsc)
 				trigger(ctx, idx, COLO_CKPT_TIMEOUT_SECONDARY, -1, 0, now);
 		}
 		idx = conn->busy_next;
@@ -413,7 +427,7 @@ scan_aging(struct colo_ctx *ctx, uint64_t now)
 	while (idx != COLO_CONN_NONE) {
 		struct colo_conn *conn = colo_conn_at(ctx->conns, idx);
 		uint32_t next = colo_conn_younger(ctx->conns, idx);
-		uint64_t age = now - conn->last_tsc;
+		uint64_t age = age_tsc(now, conn->last_tsc);
 
 		if (age < min_age)
 			break;

@@ -12,6 +12,7 @@
 #include <rte_mbuf.h>
 
 #include "colo_compare.h"
+#include "colo_divergence.h"
 
 /** Packets collected before one enqueue to the out ring. */
 #define COLO_OUT_BATCH 64
@@ -43,6 +44,7 @@ struct colo_ctx {
 	uint16_t nb_out;
 	struct rte_mbuf *out_buf[COLO_OUT_BATCH];
 	struct colo_ckpt ckpt;
+	struct colo_divergence_hook divergence; /**< colo_divergence_register() */
 };
 
 /**
