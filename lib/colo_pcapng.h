@@ -1,11 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * A minimal pcapng writer for the divergence capture: one section, one
- * Ethernet interface per stream ("primary", "secondary"), and an Enhanced
- * Packet Block per frame with a comment. The file never grows past a byte
- * cap; packets that would cross it are counted, not written. It does plain
- * stdio and needs no EAL: call it from a writer thread, never a datapath
- * lcore.
+ * A minimal pcapng writer for the divergence capture: one section, an
+ * Ethernet interface per stream ("primary", "secondary"), an Enhanced Packet
+ * Block with a comment per frame, and a byte cap (packets that would cross it
+ * are counted, not written). Plain stdio, no EAL: for a writer thread only.
  */
 #ifndef COLO_PCAPNG_H
 #define COLO_PCAPNG_H
