@@ -5,10 +5,19 @@
 # io-forward mode, fed from pcap files, with the outbound traffic written to
 # a pcap. The peer then disconnects (SIGINT) and a new one connects: the
 # proxy logs the links going down, survives, and forwards the second round.
+# With the argument "client" the roles of the sockets flip: colo-proxy's
+# vhost ports connect (client=1) and reconnect to a virtio_user server.
 . "$COLO_SRCDIR/tests/e2e/lib.sh"
 # The inline python imports modules from the source tree: keep it clean.
 export PYTHONDONTWRITEBYTECODE=1
-e2e_init vhost
+mode=${1:-server}
+e2e_init "vhost_$mode"
+vhost_opt=""
+virtio_opt=""
+if [ "$mode" = client ]; then
+    vhost_opt=",client=1"
+    virtio_opt=",server=1"
+fi
 command -v dpdk-testpmd >/dev/null 2>&1 || e2e_skip "dpdk-testpmd not installed"
 command -v dpdk-telemetry.py >/dev/null 2>&1 || e2e_skip "dpdk-telemetry.py not installed"
 
@@ -18,9 +27,9 @@ s='d["/colo/stats"]'
 
 # shellcheck disable=SC2046
 e2e_start proxy 180 "$COLO_PROXY" $(e2e_eal "$E2E_PREFIX") --lcores 0@0,1@1 \
-    --vdev "net_vhost0,iface=$t/primary.sock" \
-    --vdev "net_vhost1,iface=$t/secondary.sock" \
-    --vdev "net_vhost2,iface=$t/outbound.sock" -- \
+    --vdev "net_vhost0,iface=$t/primary.sock$vhost_opt" \
+    --vdev "net_vhost1,iface=$t/secondary.sock$vhost_opt" \
+    --vdev "net_vhost2,iface=$t/outbound.sock$vhost_opt" -- \
     --primary net_vhost0 --secondary net_vhost1 --outbound net_vhost2 \
     --stats-json "$t/stats.json"
 proxy=$E2E_PID
@@ -32,6 +41,10 @@ e2e_wait_telemetry "$E2E_PREFIX"
 # CPU slow each other down a thousandfold.
 peer_start() {
     round=$1
+    # A virtio_user server leaves its socket files behind when it stops.
+    if [ "$mode" = client ]; then
+        rm -f "$t/primary.sock" "$t/secondary.sock" "$t/outbound.sock"
+    fi
     # virtio_user may write to a socket the proxy closed.
     trap '' PIPE
     # shellcheck disable=SC2046
@@ -39,10 +52,10 @@ peer_start() {
         --file-prefix "$(e2e_prefix "peer$round")" --lcores 0@1,1@0 \
         --log-level=lib.eal:warning \
         --vdev "net_pcap0,rx_pcap=$t/primary$round.pcap" \
-        --vdev "net_virtio_user0,path=$t/primary.sock" \
+        --vdev "net_virtio_user0,path=$t/primary.sock$virtio_opt" \
         --vdev "net_pcap1,rx_pcap=$t/secondary$round.pcap" \
-        --vdev "net_virtio_user1,path=$t/secondary.sock" \
-        --vdev "net_virtio_user2,path=$t/outbound.sock" \
+        --vdev "net_virtio_user1,path=$t/secondary.sock$virtio_opt" \
+        --vdev "net_virtio_user2,path=$t/outbound.sock$virtio_opt" \
         --vdev "net_pcap2,tx_pcap=$t/outbound$round.pcap" -- \
         --forward-mode=io --port-topology=paired --no-flush-rx \
         --total-num-mbufs=4096 --stats-period 1
