@@ -17,8 +17,10 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include "colo_bypass.h"
 #include "colo_compare.h"
 #include "colo_params.h"
+#include "colo_rewriter.h"
 #include "colo_stats.h"
 #include "notify.h"
 
@@ -34,6 +36,16 @@ enum colo_role {
 	COLO_ROLE_SECONDARY = 1,
 	COLO_ROLE_OUTBOUND = 2,
 	COLO_ROLE_MAX,
+};
+
+/**
+ * What this host's proxy does (--role). The port slots keep their indices:
+ * in the secondary role COLO_ROLE_PRIMARY is the SVM's port (--svm) and
+ * COLO_ROLE_SECONDARY the link (--link), as the primary's --secondary is.
+ */
+enum colo_host_role {
+	COLO_HOST_PRIMARY = 0,	 /**< compare and release (the default) */
+	COLO_HOST_SECONDARY = 1, /**< map the SVM's TCP sequence numbers (role_secondary.c) */
 };
 
 /** What to do with a checkpoint request while no notify peer is connected. */
@@ -54,6 +66,18 @@ struct colo_opts {
 	char stats_json[PATH_MAX];     /**< "" for none */
 	uint32_t nb_mbufs;
 	uint32_t ring_size;	    /**< slots of each RX -> compare ring */
+	uint32_t compare_lcores;    /**< compare shards (shard.c) */
+	uint32_t role;		    /**< enum colo_host_role */
+	char svm[RTE_ETH_NAME_MAX_LEN];	 /**< secondary role: the SVM's port */
+	char link[RTE_ETH_NAME_MAX_LEN]; /**< secondary role: the link to the primary host */
+	bool link_syn_mirror;	    /**< primary role: PVM SYN copies over the link (link.c) */
+	char bypass[4096];	    /**< bypass rule list (bypass.c), "" for none */
+	uint32_t rewrite_hold_ms;   /**< secondary role: longest hold of an unmapped SVM frame */
+	uint32_t rewrite_idle_timeout_ms; /**< secondary role: idle rewriter entries go after */
+	char divergence_pcap[PATH_MAX];	   /**< divergence capture file (divergence.c), "" for none */
+	uint32_t divergence_max_bytes;	   /**< cap on its size */
+	uint32_t divergence_context;	   /**< earlier frames per side with each pair */
+	uint32_t divergence_snaplen;	   /**< bytes kept of each frame */
 	char config_file[PATH_MAX]; /**< --config, for /colo/config */
 };
 
@@ -63,6 +87,7 @@ enum colo_key_type {
 	COLO_KEY_BOOL,
 	COLO_KEY_STR,
 	COLO_KEY_POLICY,
+	COLO_KEY_ROLE,
 };
 
 /** One configuration key: the single table behind the CLI, the INI file, --help and telemetry. */
@@ -88,12 +113,54 @@ struct colo_tx {
 	uint16_t nb;	/**< frames still to send, from start */
 };
 
-/** Where the current checkpoint request stands; compare lcore only. */
+/** Where the current checkpoint request stands; the lcore of shard 0 only. */
 struct colo_ckpt_state {
-	uint64_t seen_requests; /**< colo_ckpt_nb_requests() last acted on */
 	bool sent;		/**< DO_CHECKPOINT sent for the outstanding request */
 	uint64_t sent_peer;	/**< notify "connects" count when it was sent */
 };
+
+/* Most compare shards (--compare-lcores) and RX queues per VM port. */
+#define COLO_MAX_SHARDS 8
+#define COLO_MAX_RXQ 8
+
+struct colo_app;
+
+/**
+ * One RX lcore's part of the VM ports: RX queue @c queue of the primary and
+ * of the secondary port (shard.c). Set by the main lcore before launch; the
+ * published fields are written by the RX lcore alone.
+ */
+struct colo_rxq {
+	struct colo_app *app;
+	unsigned int lcore;
+	uint16_t queue;
+	bool ingress;		 /**< also polls the outbound port (ingress mirror) */
+	uint64_t first_rx_tsc;	 /**< published; 0 until a frame arrives */
+	uint64_t last_input_tsc; /**< published */
+} __rte_cache_aligned;
+
+/**
+ * One compare shard (shard.c): the connections whose symmetric key hash
+ * selects it, with their compare context, its rings and its outbound TX
+ * queue. Only the shard's compare lcore touches ctx, tx and the consumer
+ * side of the rings; the published fields are read by everyone.
+ */
+struct colo_shard {
+	struct colo_app *app;
+	struct colo_ctx *ctx;
+	struct rte_ring *rx_ring[COLO_MAX_RXQ][2]; /**< [RX queue][side]: SP/SC, RX -> compare */
+	struct rte_ring *out_ring;		   /**< released primaries: ctx -> TX */
+	struct colo_tx tx;			   /**< compare lcore only */
+	uint64_t next_scan_tsc;			   /**< compare lcore only */
+	uint64_t flush_seen;	   /**< published: colo_app.flush_gen last applied */
+	unsigned int lcore;
+	uint16_t id;		   /**< index in colo_app.shard[]; its outbound TX queue */
+	uint64_t last_release_tsc; /**< published */
+	uint32_t tx_pending;	   /**< published: tx.nb */
+	struct colo_bypass *bypass; /**< rules (bypass.c): control threads replace, this lcore reads */
+	const struct colo_bypass_set *bypass_set; /**< compare lcore only: this loop's, or NULL */
+	bool failed_over;			  /**< compare lcore only: flushed for the failover */
+} __rte_cache_aligned;
 
 /**
  * The application. Written by the main lcore during init and teardown; the
@@ -105,25 +172,28 @@ struct colo_app {
 	uint16_t port[COLO_ROLE_MAX];
 	struct rte_mempool *pool;	/**< RX mbufs with COLO_PKT_PRIV_SIZE metadata */
 	struct rte_mempool *clone_pool; /**< indirect mbufs of the ingress mirror */
-	struct rte_ring *rx_ring[2];	/**< per enum colo_side: RX lcore -> compare lcore */
-	struct rte_ring *out_ring;	/**< released primaries: ctx -> TX */
-	struct colo_ctx *ctx;
 	struct colo_notify *notify;
-	unsigned int rx_lcore;	     /**< RX and ingress */
-	unsigned int compare_lcore;  /**< == rx_lcore when run to completion */
-	struct colo_tx tx;	     /**< compare lcore only */
-	struct colo_ckpt_state ckpt; /**< compare lcore only */
-	uint64_t next_scan_tsc;	     /**< compare lcore only */
+	/** RX lcores, one per RX queue of the VM ports; rxq[0] runs the ingress mirror. */
+	struct colo_rxq rxq[COLO_MAX_RXQ];
+	unsigned int nb_rxq;
+	/** Compare shards, one per compare lcore (--compare-lcores). */
+	struct colo_shard shard[COLO_MAX_SHARDS];
+	unsigned int nb_shards;
+	bool rtc;		     /**< run to completion: lcore i has rxq[i] and shard[i] */
+	struct colo_ckpt_state ckpt; /**< the lcore of shard 0 only */
+	/** Flushes ordered so far; written by the lcore of shard 0, applied by every shard. */
+	uint64_t flush_gen;
+	uint32_t rx_running; /**< RX lcores that have not stopped yet */
 	uint64_t start_tsc;
-	uint64_t first_rx_tsc;	   /**< published by the RX lcore; 0 until a frame arrives */
-	uint64_t last_input_tsc;   /**< published by the RX lcore */
-	uint64_t last_release_tsc; /**< published by the compare lcore */
-	uint32_t tx_pending;	   /**< published by the compare lcore: colo_tx.nb */
-	bool stop_rx;		   /**< main lcore asks the RX lcore to stop */
-	bool stop_compare;	   /**< main lcore asks the compare lcore to finish */
+	bool stop_rx;		   /**< main lcore asks the RX lcores to stop */
+	bool stop_compare;	   /**< main lcore asks the compare lcores to finish */
 	uint32_t link_pending;	   /**< bit per role, set by the link-event callback */
 	uint32_t tel_readers;	   /**< telemetry callbacks in progress */
 	bool tel_closed; /**< ctx and rings are going away: telemetry stops reading them */
+	struct colo_secondary *secondary; /**< secondary role (role_secondary.c); NULL otherwise */
+	bool failover_req;		  /**< a control thread asks for the failover (failover.c) */
+	bool failed_over;		  /**< published once by the lead lcore; never cleared */
+	uint64_t failover_tsc;		  /**< published with failed_over */
 	/** Counters, one writer each: lcores by lcore id; the last slot for control threads. */
 	struct colo_stats stats[RTE_MAX_LCORE + 1];
 };
@@ -155,6 +225,34 @@ colo_store_flag(bool *p, bool v)
 	__atomic_store_n(p, v, __ATOMIC_RELEASE);
 }
 
+/** Whether the failover is done (failover.c); any thread. */
+static inline bool
+colo_failover_active(const struct colo_app *app)
+{
+	return __atomic_load_n(&app->failed_over, __ATOMIC_ACQUIRE);
+}
+
+/**
+ * A telemetry callback may use what shutdown frees (contexts, rings, rule
+ * holders, the rewriter) between a true colo_tel_enter() and
+ * colo_tel_leave(); colo_telemetry_close() waits for it.
+ */
+static inline bool
+colo_tel_enter(struct colo_app *app)
+{
+	__atomic_fetch_add(&app->tel_readers, 1, __ATOMIC_SEQ_CST);
+	if (!__atomic_load_n(&app->tel_closed, __ATOMIC_SEQ_CST))
+		return true;
+	__atomic_fetch_sub(&app->tel_readers, 1, __ATOMIC_SEQ_CST);
+	return false;
+}
+
+static inline void
+colo_tel_leave(struct colo_app *app)
+{
+	__atomic_fetch_sub(&app->tel_readers, 1, __ATOMIC_SEQ_CST);
+}
+
 /* config.c */
 void colo_config_defaults(struct colo_opts *o);
 int colo_config_set(struct colo_opts *o, const struct colo_config_key *k, const char *value,
@@ -176,23 +274,33 @@ void colo_ports_fini(struct colo_app *app);
 const char *colo_ports_role_name(enum colo_role r);
 
 /* lcore_rx.c */
-unsigned int colo_lcore_rx_poll(struct colo_app *app, struct colo_stats *st);
+unsigned int colo_lcore_rx_poll(struct colo_rxq *rxq, struct colo_stats *st);
 int colo_lcore_rx_run(void *arg);
 
 /* ingress.c */
-unsigned int colo_ingress_poll(struct colo_app *app, struct colo_stats *st);
+unsigned int colo_ingress_poll(struct colo_rxq *rxq, struct colo_stats *st);
 
 /* lcore_compare.c */
-void colo_lcore_compare_poll(struct colo_app *app, struct colo_stats *st, uint64_t now_tsc);
-void colo_lcore_compare_finish(struct colo_app *app, struct colo_stats *st);
+unsigned int colo_lcore_compare_poll(struct colo_shard *sh, struct colo_stats *st,
+		uint64_t now_tsc);
+void colo_lcore_compare_finish(struct colo_shard *sh, struct colo_stats *st);
 int colo_lcore_compare_run(void *arg);
 
 /* checkpoint.c */
-void colo_checkpoint_poll(struct colo_app *app, uint64_t now_tsc);
+void colo_checkpoint_poll(struct colo_shard *sh, uint64_t now_tsc);
 
 /* tx.c */
-void colo_tx_poll(struct colo_app *app, struct colo_stats *st, uint64_t now_tsc);
-void colo_tx_finish(struct colo_app *app, struct colo_stats *st);
+void colo_tx_poll(struct colo_shard *sh, struct colo_stats *st, uint64_t now_tsc);
+void colo_tx_finish(struct colo_shard *sh, struct colo_stats *st);
+
+/* shard.c */
+int colo_shards_create(struct colo_app *app);
+void colo_shards_free(struct colo_app *app);
+void colo_shard_dispatch(struct colo_rxq *rxq, enum colo_side side, struct rte_mbuf **pkts,
+		unsigned int nb, uint64_t now_tsc, struct colo_stats *st);
+uint64_t colo_app_first_rx_tsc(struct colo_app *app);
+uint64_t colo_app_last_input_tsc(struct colo_app *app);
+uint64_t colo_app_last_release_tsc(struct colo_app *app);
 
 /* lcores.c */
 int colo_lcores_plan(struct colo_app *app);
@@ -216,6 +324,8 @@ struct colo_report {
 	double active_seconds;
 	uint64_t uptime_ms;
 	uint32_t conns;
+	uint64_t mbufs_in_use; /**< packet + clone pools: back to 0 after a drain (issue 6) */
+	uint64_t rewriter[COLO_RW_CTR_MAX]; /**< secondary role; zeros in the primary role */
 };
 
 /** How one report entry is rendered (telemetry dict or JSON object). */
@@ -237,5 +347,43 @@ void colo_report_print(const struct colo_report *r, FILE *f);
 /* telemetry.c */
 int colo_telemetry_init(struct colo_app *app);
 void colo_telemetry_close(struct colo_app *app);
+bool colo_telemetry_enter(void);
+void colo_telemetry_leave(void);
+
+/* telemetry_conns.c, telemetry_ports.c: registered by colo_telemetry_init() */
+int colo_telemetry_conns_init(struct colo_app *app);
+int colo_telemetry_ports_init(struct colo_app *app);
+
+/* link.c */
+/** What a frame received on the link is (secondary role). */
+enum colo_link_kind {
+	COLO_LINK_CLIENT = 0, /**< a mirrored client frame, as it was */
+	COLO_LINK_PVM = 1,    /**< a copy of a PVM frame, encapsulation stripped */
+	COLO_LINK_BAD = 2,    /**< our ethertype, but not a header we know */
+};
+void colo_link_syn_mirror(struct colo_rxq *rxq, struct rte_mbuf *const *pkts, unsigned int nb,
+		struct colo_stats *st);
+enum colo_link_kind colo_link_decap(struct rte_mbuf *m);
+
+/* bypass.c */
+int colo_bypass_check(const char *text, char *err, size_t err_len);
+int colo_bypass_init(struct colo_app *app);
+void colo_bypass_fini(struct colo_app *app);
+void colo_bypass_poll(struct colo_shard *sh);
+unsigned int colo_bypass_filter(struct colo_shard *sh, struct rte_mbuf **pkts, unsigned int n,
+		struct colo_stats *st);
+
+/* failover.c */
+int colo_failover_request(struct colo_app *app);
+bool colo_failover_due(struct colo_app *app);
+void colo_failover_done(struct colo_app *app, struct colo_stats *st);
+int colo_failover_primary_poll(struct colo_shard *sh, struct colo_stats *st, uint64_t now_tsc);
+int colo_failover_telemetry_init(struct colo_app *app);
+
+/* role_secondary.c */
+int colo_secondary_init(struct colo_app *app);
+void colo_secondary_launch(struct colo_app *app);
+void colo_secondary_fini(struct colo_app *app);
+void colo_secondary_rewriter_ctrs(const struct colo_app *app, uint64_t ctr[COLO_RW_CTR_MAX]);
 
 #endif /* COLO_APP_H */

@@ -58,6 +58,8 @@ colo_args_usage(FILE *f, const char *prog)
 			"the primary's frames on the outbound port, and requests a checkpoint\n"
 			"when they differ. The main lcore does housekeeping; one worker lcore\n"
 			"runs RX and compare to completion, two worker lcores split them.\n"
+			"With --compare-lcores N, N workers each run to completion on their\n"
+			"own RX queue and connection shard; more workers become RX lcores.\n"
 			"\n"
 			"Options (each is also a key of the --config INI file, in [section]):\n"
 			"  --config FILE\n"
@@ -91,7 +93,8 @@ colo_args_usage(FILE *f, const char *prog)
 			"    --compare-timeout 200 --exit-on-idle 1000 --stats-json stats.json\n"
 			"\n"
 			"Telemetry: echo /colo/stats | dpdk-telemetry.py -f <file-prefix>\n"
-			"  (/colo/stats, /colo/checkpoints[,N], /colo/config)\n",
+			"  (/colo/stats, /colo/checkpoints[,N], /colo/config, /colo/conns[,N],\n"
+			"  /colo/conn,ID|KEY, /colo/ports, /colo/latency; /help,CMD for each)\n",
 			prog);
 }
 

@@ -32,6 +32,16 @@ const struct colo_config_key colo_config_keys[] = {
 			"port towards the clients: released primaries leave here" },
 	{ "ports", "ingress_mirror", COLO_KEY_BOOL, OPT(ingress_mirror), 0, 0, "BOOL", "on",
 			"send outbound-port RX to the primary and a clone to the secondary" },
+	{ "ports", "role", COLO_KEY_ROLE, OPT(role), 0, 0, "primary|secondary", "primary",
+			"this host's proxy: compare and release (primary), or map the SVM's "
+			"TCP sequence numbers beside it (secondary)" },
+	{ "ports", "svm", COLO_KEY_STR, OPT(svm), 0, 0, "PORT", "0",
+			"secondary role: port of the SVM (vhost-user)" },
+	{ "ports", "link", COLO_KEY_STR, OPT(link), 0, 0, "PORT", "1",
+			"secondary role: port towards the primary host's proxy (its --secondary)" },
+	{ "ports", "link_syn_mirror", COLO_KEY_BOOL, OPT(link_syn_mirror), 0, 0, "BOOL", "off",
+			"primary role: send copies of the PVM's SYN and SYN-ACK frames to a "
+			"secondary-role proxy over the secondary port" },
 	{ "compare", "compare_timeout", COLO_KEY_U32, PARAM(compare_timeout_ms), 1, UINT32_MAX,
 			"MS", RTE_STR(COLO_DEFAULT_COMPARE_TIMEOUT_MS),
 			"age at which an unmatched frame triggers a checkpoint" },
@@ -50,6 +60,9 @@ const struct colo_config_key colo_config_keys[] = {
 			"a finished (FIN/RST) connection lingers this long" },
 	{ "compare", "compare_nonip", COLO_KEY_BOOL, PARAM(compare_nonip), 0, 0, "BOOL", "off",
 			"compare non-IP frames instead of passing primaries through" },
+	{ "compare", "bypass", COLO_KEY_STR, OPT(bypass), 0, 0, "RULES", "",
+			"flows sent uncompared: rules separated by ';', e.g. "
+			"proto=tcp,dport=5000-5100;proto=udp,dst=10.0.0.0/8" },
 	{ "checkpoint", "notify", COLO_KEY_STR, OPT(notify), 0, 0, "unix:PATH", "",
 			"listen for the COLO frame's notify_dev connection (mode 0600)" },
 	{ "checkpoint", "notify_connect", COLO_KEY_STR, OPT(notify_connect), 0, 0,
@@ -57,6 +70,22 @@ const struct colo_config_key colo_config_keys[] = {
 			"connect (and reconnect) to the notify peer" },
 	{ "checkpoint", "no_peer_policy", COLO_KEY_POLICY, OPT(no_peer_policy), 0, 0, "flush|hold",
 			"flush", "with no notify peer: flush the queues at once, or hold them" },
+	{ "rewriter", "rewrite_hold", COLO_KEY_U32, OPT(rewrite_hold_ms), 1, 60000, "MS", "100",
+			"secondary role: an SVM frame waits this long for its TCP offset, "
+			"then leaves unmapped" },
+	{ "rewriter", "rewrite_idle_timeout", COLO_KEY_U32, OPT(rewrite_idle_timeout_ms), 1,
+			UINT32_MAX, "MS", RTE_STR(COLO_RW_DEFAULT_IDLE_TIMEOUT_MS),
+			"secondary role: the offset of a connection idle this long is forgotten" },
+	{ "capture", "divergence_pcap", COLO_KEY_STR, OPT(divergence_pcap), 0, 0, "FILE", "",
+			"write each mismatching primary/secondary pair, with comments and the "
+			"connection's earlier frames, to this pcapng file" },
+	{ "capture", "divergence_max_bytes", COLO_KEY_U32, OPT(divergence_max_bytes), 4096,
+			UINT32_MAX, "BYTES", "67108864",
+			"cap on the divergence file; later divergences are counted, not written" },
+	{ "capture", "divergence_context", COLO_KEY_U32, OPT(divergence_context), 0, 16, "N",
+			"4", "earlier frames of the connection written per side before each pair" },
+	{ "capture", "divergence_snaplen", COLO_KEY_U32, OPT(divergence_snaplen), 64, 65535,
+			"BYTES", "2048", "bytes kept of each frame in the divergence file" },
 	{ "runtime", "exit_on_idle", COLO_KEY_U32, OPT(exit_on_idle_ms), 0, UINT32_MAX, "MS", "0",
 			"exit once no input came for MS and the queues are empty (0: never)" },
 	{ "runtime", "stats_json", COLO_KEY_STR, OPT(stats_json), 0, 0, "FILE", "",
@@ -65,6 +94,9 @@ const struct colo_config_key colo_config_keys[] = {
 			RTE_STR(DEFAULT_NB_MBUFS), "mbufs in the packet pool" },
 	{ "runtime", "ring_size", COLO_KEY_U32, OPT(ring_size), 64, 1u << 20, "N",
 			RTE_STR(DEFAULT_RING_SIZE), "slots of each RX -> compare ring" },
+	{ "runtime", "compare_lcores", COLO_KEY_U32, OPT(compare_lcores), 1, COLO_MAX_SHARDS,
+			"N", "1",
+			"compare lcores; connections are sharded across them by key hash" },
 };
 
 const unsigned int colo_config_nb_keys = RTE_DIM(colo_config_keys);
@@ -72,6 +104,11 @@ const unsigned int colo_config_nb_keys = RTE_DIM(colo_config_keys);
 static const char *const policy_names[] = {
 	[COLO_NO_PEER_FLUSH] = "flush",
 	[COLO_NO_PEER_HOLD] = "hold",
+};
+
+static const char *const role_names[] = {
+	[COLO_HOST_PRIMARY] = "primary",
+	[COLO_HOST_SECONDARY] = "secondary",
 };
 
 static int
@@ -116,18 +153,20 @@ parse_bool(const char *value, bool *out, char *err, size_t err_len)
 	return -EINVAL;
 }
 
+/* @p value as the index of one of the two @p names. */
 static int
-parse_policy(const char *value, uint32_t *out, char *err, size_t err_len)
+parse_pair(const char *value, const char *const names[2], uint32_t *out, char *err,
+		size_t err_len)
 {
 	unsigned int i;
 
-	for (i = 0; i < RTE_DIM(policy_names); i++) {
-		if (strcmp(value, policy_names[i]) == 0) {
+	for (i = 0; i < 2; i++) {
+		if (strcmp(value, names[i]) == 0) {
 			*out = i;
 			return 0;
 		}
 	}
-	snprintf(err, err_len, "'%s' is not flush or hold", value);
+	snprintf(err, err_len, "'%s' is not %s or %s", value, names[0], names[1]);
 	return -EINVAL;
 }
 
@@ -144,7 +183,9 @@ colo_config_set(struct colo_opts *o, const struct colo_config_key *k, const char
 	case COLO_KEY_BOOL:
 		return parse_bool(value, field, err, err_len);
 	case COLO_KEY_POLICY:
-		return parse_policy(value, field, err, err_len);
+		return parse_pair(value, policy_names, field, err, err_len);
+	case COLO_KEY_ROLE:
+		return parse_pair(value, role_names, field, err, err_len);
 	case COLO_KEY_STR:
 		if (strlen(value) >= k->size) {
 			snprintf(err, err_len, "value longer than %zu characters", k->size - 1);
@@ -172,6 +213,9 @@ colo_config_format(
 		break;
 	case COLO_KEY_POLICY:
 		snprintf(buf, len, "%s", policy_names[*(const uint32_t *)field]);
+		break;
+	case COLO_KEY_ROLE:
+		snprintf(buf, len, "%s", role_names[*(const uint32_t *)field]);
 		break;
 	case COLO_KEY_STR:
 		snprintf(buf, len, "%s", (const char *)field);
@@ -288,6 +332,7 @@ out:
 int
 colo_config_check(const struct colo_opts *o, char *err, size_t err_len)
 {
+	char why[200];
 	int ret;
 
 	ret = colo_params_validate(&o->params, err, err_len);
@@ -305,6 +350,14 @@ colo_config_check(const struct colo_opts *o, char *err, size_t err_len)
 	}
 	if (o->notify[0] != '\0' && o->notify_connect[0] != '\0') {
 		snprintf(err, err_len, "notify and notify_connect exclude each other");
+		return -EINVAL;
+	}
+	if (o->role == COLO_HOST_SECONDARY && o->compare_lcores != 1) {
+		snprintf(err, err_len, "compare_lcores: must be 1 in the secondary role (it compares nothing)");
+		return -EINVAL;
+	}
+	if (colo_bypass_check(o->bypass, why, sizeof(why)) != 0) {
+		snprintf(err, err_len, "bypass: %s", why);
 		return -EINVAL;
 	}
 	return 0;

@@ -12,6 +12,7 @@
 
 #include "app.h"
 #include "colo_log.h"
+#include "divergence.h"
 
 #define TICK_US 10000
 
@@ -64,9 +65,10 @@ idle_done(struct colo_app *app, struct idle *id, uint64_t now)
 		id->queued = queued;
 		id->changed_tsc = now;
 	}
-	last = RTE_MAX(colo_load_u64(&app->last_input_tsc), colo_load_u64(&app->last_release_tsc));
+	last = RTE_MAX(colo_app_last_input_tsc(app), colo_app_last_release_tsc(app));
 	last = RTE_MAX(last, app->start_tsc);
-	if (now - last < ms * app->opts.exit_on_idle_ms)
+	/* A worker may stamp a TSC read after @p now: traffic, and no wrap-around. */
+	if (now < last || now - last < ms * app->opts.exit_on_idle_ms)
 		return false;
 	if (queued == 0)
 		return true;
@@ -88,6 +90,7 @@ colo_housekeeping_run(struct colo_app *app)
 	while (quit_signal == 0) {
 		rte_delay_us_sleep(TICK_US);
 		colo_ports_log_links(app);
+		colo_divergence_poll(app);
 		if (app->opts.exit_on_idle_ms != 0 && idle_done(app, &id, rte_rdtsc())) {
 			COLO_LOG(INFO, app, "idle for %u ms: exiting", app->opts.exit_on_idle_ms);
 			return;

@@ -29,8 +29,9 @@ tx_or_drop(uint16_t port, struct rte_mbuf **pkts, uint16_t nb, enum colo_ctr sen
 
 /** Poll the outbound port once and mirror what came in; returns the frames received. */
 unsigned int
-colo_ingress_poll(struct colo_app *app, struct colo_stats *st)
+colo_ingress_poll(struct colo_rxq *rxq, struct colo_stats *st)
 {
+	struct colo_app *app = rxq->app;
 	struct rte_mbuf *pkts[COLO_BURST], *clones[COLO_BURST];
 	uint16_t i, nb_rx, nb_clones = 0;
 
@@ -38,8 +39,11 @@ colo_ingress_poll(struct colo_app *app, struct colo_stats *st)
 	if (nb_rx == 0)
 		return 0;
 	colo_stat_add(&st->ctr[COLO_INGRESS_RX], nb_rx);
-	/* Clone before transmitting: the primary port may free the original at once. */
-	for (i = 0; i < nb_rx; i++) {
+	/*
+	 * Clone before transmitting: the primary port may free the original at
+	 * once. After a failover the secondary is ignored: no clones.
+	 */
+	for (i = 0; i < nb_rx && !colo_failover_active(app); i++) {
 		clones[nb_clones] = rte_pktmbuf_clone(pkts[i], app->clone_pool);
 		if (likely(clones[nb_clones] != NULL))
 			nb_clones++;
@@ -49,6 +53,6 @@ colo_ingress_poll(struct colo_app *app, struct colo_stats *st)
 	tx_or_drop(app->port[COLO_ROLE_PRIMARY], pkts, nb_rx, COLO_INGRESS_TO_PRIMARY, st);
 	tx_or_drop(app->port[COLO_ROLE_SECONDARY], clones, nb_clones, COLO_INGRESS_TO_SECONDARY,
 			st);
-	colo_store_u64(&app->last_input_tsc, rte_rdtsc());
+	colo_store_u64(&rxq->last_input_tsc, rte_rdtsc());
 	return nb_rx;
 }

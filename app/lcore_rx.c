@@ -1,46 +1,46 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * RX of the two VM ports: rx_burst, classify (parse, key, hash, epoch,
- * arrival time) and enqueue into that side's SP/SC ring for the compare
- * lcore. Frames that do not fit are counted and freed. The RX lcore also
- * runs the ingress mirror (ingress.c).
+ * RX of the two VM ports, one queue per RX lcore: rx_burst, classify
+ * (parse, key, hash, epoch, arrival time) and enqueue into that side's
+ * SP/SC ring of the frame's compare shard (shard.c). Frames that do not
+ * fit are counted and freed. RX lcore 0 also runs the ingress mirror.
  */
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
-#include <rte_prefetch.h>
 
 #include "app.h"
 #include "colo_pkt.h"
 
-/* Parse one frame while the headers of a later one load. */
-#define PREFETCH_AHEAD 3
-
 static unsigned int
-rx_side(struct colo_app *app, enum colo_side side, struct colo_stats *st)
+rx_side(struct colo_rxq *rxq, enum colo_side side, struct colo_stats *st)
 {
 	static const enum colo_ctr rx_ctr[] = {
 		[COLO_SIDE_PRIMARY] = COLO_PRIMARY_RX,
 		[COLO_SIDE_SECONDARY] = COLO_SECONDARY_RX,
 	};
+	struct colo_app *app = rxq->app;
 	struct rte_mbuf *pkts[COLO_BURST];
 	uint16_t port = app->port[side == COLO_SIDE_PRIMARY ? COLO_ROLE_PRIMARY
 							    : COLO_ROLE_SECONDARY];
-	unsigned int i, nb_rx, nb_enq;
+	unsigned int nb_rx, nb_enq;
 	uint64_t now;
 	uint32_t epoch;
 
-	nb_rx = rte_eth_rx_burst(port, 0, pkts, COLO_BURST);
+	nb_rx = rte_eth_rx_burst(port, rxq->queue, pkts, COLO_BURST);
 	if (nb_rx == 0)
 		return 0;
 	now = rte_rdtsc();
-	epoch = colo_ckpt_epoch(colo_ctx_ckpt(app->ctx));
-	for (i = 0; i < nb_rx; i++) {
-		if (i + PREFETCH_AHEAD < nb_rx)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
-		colo_pkt_classify(pkts[i], side, epoch, now, st);
-	}
 	colo_stat_add(&st->ctr[rx_ctr[side]], nb_rx);
-	nb_enq = rte_ring_sp_enqueue_burst(app->rx_ring[side], (void **)pkts, nb_rx, NULL);
+	if (app->nb_shards > 1) {
+		colo_shard_dispatch(rxq, side, pkts, nb_rx, now, st);
+		goto out;
+	}
+	epoch = colo_ckpt_epoch(colo_ctx_ckpt(app->shard[0].ctx));
+	colo_pkt_classify_burst(pkts, nb_rx, side, epoch, now, st);
+	if (side == COLO_SIDE_PRIMARY)
+		colo_link_syn_mirror(rxq, pkts, nb_rx, st);
+	nb_enq = rte_ring_sp_enqueue_burst(
+			app->shard[0].rx_ring[rxq->queue][side], (void **)pkts, nb_rx, NULL);
 	if (unlikely(nb_enq < nb_rx)) {
 		if (side == COLO_SIDE_PRIMARY)
 			colo_stat_add(&st->drop[COLO_DROP_RING_FULL], nb_rx - nb_enq);
@@ -48,30 +48,33 @@ rx_side(struct colo_app *app, enum colo_side side, struct colo_stats *st)
 			colo_stat_add(&st->discard[COLO_DISCARD_RING_FULL], nb_rx - nb_enq);
 		rte_pktmbuf_free_bulk(&pkts[nb_enq], nb_rx - nb_enq);
 	}
-	if (unlikely(colo_load_u64(&app->first_rx_tsc) == 0))
-		colo_store_u64(&app->first_rx_tsc, now);
-	colo_store_u64(&app->last_input_tsc, now);
+out:
+	if (unlikely(colo_load_u64(&rxq->first_rx_tsc) == 0))
+		colo_store_u64(&rxq->first_rx_tsc, now);
+	colo_store_u64(&rxq->last_input_tsc, now);
 	return nb_rx;
 }
 
-/** Poll both VM ports once; returns the frames received. */
+/** Poll RX queue rxq->queue of both VM ports once; returns the frames received. */
 unsigned int
-colo_lcore_rx_poll(struct colo_app *app, struct colo_stats *st)
+colo_lcore_rx_poll(struct colo_rxq *rxq, struct colo_stats *st)
 {
-	return rx_side(app, COLO_SIDE_PRIMARY, st) + rx_side(app, COLO_SIDE_SECONDARY, st);
+	return rx_side(rxq, COLO_SIDE_PRIMARY, st) + rx_side(rxq, COLO_SIDE_SECONDARY, st);
 }
 
-/** RX lcore of the split layout: VM ports and the ingress mirror until told to stop. */
+/** RX lcore of the split layout: its VM port queues and the ingress mirror until told to stop. */
 int
 colo_lcore_rx_run(void *arg)
 {
-	struct colo_app *app = arg;
+	struct colo_rxq *rxq = arg;
+	struct colo_app *app = rxq->app;
 	struct colo_stats *st = &app->stats[rte_lcore_id()];
 
 	while (!colo_load_flag(&app->stop_rx)) {
-		colo_lcore_rx_poll(app, st);
-		if (app->opts.ingress_mirror)
-			colo_ingress_poll(app, st);
+		colo_lcore_rx_poll(rxq, st);
+		if (rxq->ingress)
+			colo_ingress_poll(rxq, st);
 	}
+	__atomic_fetch_sub(&app->rx_running, 1, __ATOMIC_RELEASE);
 	return 0;
 }

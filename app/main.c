@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * colo-proxy: the table of contents. Parse the options, start EAL, the
- * ports, the rings, the compare context, the notify channel, pdump and
- * telemetry; launch the lcores; wait on the main lcore; then stop RX,
+ * ports, the compare shards (contexts and rings), the notify channel, pdump
+ * and telemetry; launch the lcores; wait on the main lcore; then stop RX,
  * drain, report and tear down in reverse order.
  */
 #include <errno.h>
@@ -14,10 +14,11 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_pdump.h>
-#include <rte_ring.h>
 
 #include "app.h"
 #include "colo_log.h"
+#include "divergence.h"
+#include "latency.h"
 
 /* Large (per-lcore counters) and reachable from the telemetry thread: static. */
 static struct colo_app app;
@@ -39,32 +40,6 @@ app_args(int argc, char **argv, char ***app_argv)
 }
 
 static int
-rings_create(struct colo_app *a)
-{
-	const unsigned int flags = RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ;
-	const int socket = rte_lcore_to_socket_id(a->compare_lcore);
-
-	a->rx_ring[COLO_SIDE_PRIMARY] =
-			rte_ring_create("colo_rx_primary", a->opts.ring_size, socket, flags);
-	a->rx_ring[COLO_SIDE_SECONDARY] =
-			rte_ring_create("colo_rx_secondary", a->opts.ring_size, socket, flags);
-	/* Holds every mbuf of the pool, so the compare context never finds it full. */
-	a->out_ring = rte_ring_create("colo_out", a->opts.nb_mbufs, socket, flags);
-	if (a->rx_ring[COLO_SIDE_PRIMARY] == NULL || a->rx_ring[COLO_SIDE_SECONDARY] == NULL ||
-			a->out_ring == NULL)
-		return -rte_errno;
-	return 0;
-}
-
-static void
-rings_free(struct colo_app *a)
-{
-	rte_ring_free(a->rx_ring[COLO_SIDE_PRIMARY]);
-	rte_ring_free(a->rx_ring[COLO_SIDE_SECONDARY]);
-	rte_ring_free(a->out_ring);
-}
-
-static int
 compare_start(struct colo_app *a)
 {
 	struct colo_notify_conf nconf = {
@@ -72,17 +47,33 @@ compare_start(struct colo_app *a)
 		.connect_addr = a->opts.notify_connect[0] != '\0' ? a->opts.notify_connect : NULL,
 	};
 
-	a->ctx = colo_ctx_create("colo", &a->opts.params, a->out_ring, &a->stats[a->compare_lcore],
-			rte_lcore_to_socket_id(a->compare_lcore));
-	if (a->ctx == NULL) {
-		COLO_LOG(ERR, app, "cannot create the compare context: %s",
-				rte_strerror(rte_errno));
-		return -rte_errno;
-	}
+	if (colo_shards_create(a) != 0)
+		return -1;
 	a->notify = colo_notify_start(&nconf);
 	if (a->notify == NULL)
 		return -rte_errno;
 	return 0;
+}
+
+/* What the host's role adds: bypass rules (primary) or the rewriter (secondary); failover. */
+static int
+role_start(struct colo_app *a)
+{
+	int ret;
+
+	ret = a->opts.role == COLO_HOST_SECONDARY ? colo_secondary_init(a) : colo_bypass_init(a);
+	if (ret != 0)
+		return ret;
+	if (colo_failover_telemetry_init(a) != 0)
+		COLO_LOG(WARNING, app, "cannot register /colo/failover");
+	return 0;
+}
+
+static void
+role_stop(struct colo_app *a)
+{
+	colo_secondary_fini(a);
+	colo_bypass_fini(a);
 }
 
 static void
@@ -123,6 +114,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "colo-proxy: EAL: %s\n", rte_strerror(rte_errno));
 		return rte_errno == EINVAL ? COLO_EXIT_USAGE : EXIT_FAILURE;
 	}
+	colo_log_inherit();
 	app.start_tsc = rte_rdtsc();
 	colo_housekeeping_signals();
 
@@ -135,33 +127,35 @@ main(int argc, char **argv)
 		status = ret == -ENODEV || ret == -EINVAL ? COLO_EXIT_USAGE : EXIT_FAILURE;
 		goto ports;
 	}
-	if (rings_create(&app) != 0) {
-		COLO_LOG(ERR, app, "cannot create the rings: %s", rte_strerror(rte_errno));
-		goto rings;
-	}
-	if (compare_start(&app) != 0)
+	if (compare_start(&app) != 0 || role_start(&app) != 0)
 		goto compare;
+	if (colo_divergence_start(&app) != 0)
+		goto compare;
+	colo_latency_init();
 	/* dpdk-dumpcap attaches through the multi-process channel: absent with --no-shconf. */
 	if (rte_pdump_init() != 0)
 		COLO_LOG(INFO, app, "pdump unavailable: %s", rte_strerror(rte_errno));
 	if (colo_telemetry_init(&app) != 0)
 		COLO_LOG(WARNING, app, "cannot register the /colo/ telemetry commands");
 
-	colo_lcores_launch(&app);
+	if (app.opts.role == COLO_HOST_SECONDARY)
+		colo_secondary_launch(&app);
+	else
+		colo_lcores_launch(&app);
 	colo_housekeeping_run(&app);
 	colo_lcores_stop(&app);
+	colo_divergence_stop(&app);
 
 	final_report(&app, &report);
 	colo_telemetry_close(&app);
 	rte_pdump_uninit();
 	status = EXIT_SUCCESS;
 compare:
+	colo_divergence_stop(&app);
+	role_stop(&app);
 	if (app.notify != NULL)
 		colo_notify_stop(app.notify);
-	if (app.ctx != NULL)
-		colo_ctx_free(app.ctx);
-rings:
-	rings_free(&app);
+	colo_shards_free(&app);
 ports:
 	colo_ports_fini(&app);
 eal:

@@ -77,10 +77,12 @@ struct colo_notify {
 	bool has_peer;		     /**< thread writes; anyone reads */
 	uint64_t req_posted;	     /**< compare lcore adds; thread reads */
 	uint64_t done;		     /**< thread adds; compare lcore reads */
+	uint64_t failover;	     /**< thread adds; the owning lcore reads */
 	struct colo_notify_stats st; /**< thread writes; anyone reads */
 
 	/* Compare lcore only. */
 	uint64_t done_taken;
+	uint64_t failover_taken;
 
 	/* Notify thread only. */
 	int peer_fd;	 /**< -1 when no peer */
@@ -354,6 +356,15 @@ handle_msg(struct colo_notify *n, enum colo_notify_msg msg)
 	case COLO_NOTIFY_MSG_CHECKPOINT_DONE:
 		stat_inc(&n->st.done_received, 1);
 		__atomic_fetch_add(&n->done, 1, __ATOMIC_RELEASE);
+		break;
+	case COLO_NOTIFY_MSG_FAILOVER:
+		/* As with monitor mode (N1), only a peer that spoke INIT may decide. */
+		if (!n->peer_ready) {
+			bad_record(n, "COLO_FAILOVER before COLO_USERSPACE_PROXY_INIT", n->dec.len);
+			break;
+		}
+		stat_inc(&n->st.failover_received, 1);
+		__atomic_fetch_add(&n->failover, 1, __ATOMIC_RELEASE);
 		break;
 	case COLO_NOTIFY_MSG_GET_XEN_INIT:
 	case COLO_NOTIFY_MSG_DO_CHECKPOINT:
@@ -792,6 +803,15 @@ colo_notify_take_done(struct colo_notify *n)
 	return nb;
 }
 
+uint64_t
+colo_notify_take_failover(struct colo_notify *n)
+{
+	uint64_t nb = __atomic_load_n(&n->failover, __ATOMIC_ACQUIRE) - n->failover_taken;
+
+	n->failover_taken += nb;
+	return nb;
+}
+
 void
 colo_notify_get_stats(const struct colo_notify *n, struct colo_notify_stats *st)
 {
@@ -804,4 +824,5 @@ colo_notify_get_stats(const struct colo_notify *n, struct colo_notify_stats *st)
 	st->requests_unsent = __atomic_load_n(&n->st.requests_unsent, __ATOMIC_RELAXED);
 	st->out_dropped = __atomic_load_n(&n->st.out_dropped, __ATOMIC_RELAXED);
 	st->peers_refused = __atomic_load_n(&n->st.peers_refused, __ATOMIC_RELAXED);
+	st->failover_received = __atomic_load_n(&n->st.failover_received, __ATOMIC_RELAXED);
 }

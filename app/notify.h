@@ -27,6 +27,7 @@ struct colo_notify_stats {
 	uint64_t requests_unsent; /**< requests made while no peer was ready; never queued */
 	uint64_t out_dropped;	  /**< pending records dropped because the peer did not read */
 	uint64_t peers_refused;	  /**< clients refused because another peer was active */
+	uint64_t failover_received; /**< COLO_FAILOVER records from a ready peer */
 };
 
 struct colo_notify;
@@ -56,6 +57,12 @@ void colo_notify_request(struct colo_notify *n);
  * Called by the compare lcore only; never blocks.
  */
 uint64_t colo_notify_take_done(struct colo_notify *n);
+
+/**
+ * Number of COLO_FAILOVER records received since the previous call.
+ * Called by the lcore that owns the failover (one lcore only); never blocks.
+ */
+uint64_t colo_notify_take_failover(struct colo_notify *n);
 
 /** Copy the channel's counters. Safe from any thread. */
 void colo_notify_get_stats(const struct colo_notify *n, struct colo_notify_stats *st);

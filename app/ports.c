@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Ports and packet pools: resolve the three roles to ethdev ports, create
- * the mempools, configure one RX and one TX queue per port, start them, and
- * log link changes. Each queue has one user: the RX lcore reads every port
- * and transmits the ingress mirror on the VM ports; the compare lcore alone
- * transmits on the outbound port.
+ * the mempools, configure the queues, start the ports, and log link
+ * changes. Each queue has one user: RX lcore i reads RX queue i of both VM
+ * ports; RX lcore 0 also reads the outbound port and transmits the ingress
+ * mirror on the VM ports; compare shard i alone transmits on outbound TX
+ * queue i.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
@@ -22,6 +25,18 @@
 #define NB_TXD 1024
 #define POOL_CACHE 256
 
+/*
+ * RSS key that hashes both directions of a flow alike (0x6d5a repeated:
+ * Woo and Park, "Scalable TCP Session Monitoring with Symmetric RSS", 2012).
+ * The shards do not need it (RX lcores pick the shard themselves); it keeps
+ * the two directions of a connection on one RX lcore, hence in order.
+ */
+static uint8_t rss_sym_key[40] = {
+	0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
+	0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
+	0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
+};
+
 static const char *const role_names[COLO_ROLE_MAX] = {
 	[COLO_ROLE_PRIMARY] = "primary",
 	[COLO_ROLE_SECONDARY] = "secondary",
@@ -32,6 +47,26 @@ const char *
 colo_ports_role_name(enum colo_role r)
 {
 	return r < COLO_ROLE_MAX ? role_names[r] : "unknown";
+}
+
+/* The option naming port slot @p r in this host's role (app.h), and its value. */
+static const char *
+port_option(const struct colo_app *app, enum colo_role r, const char **spec)
+{
+	static const char *const secondary_names[COLO_ROLE_MAX] = {
+		[COLO_ROLE_PRIMARY] = "svm",
+		[COLO_ROLE_SECONDARY] = "link",
+		[COLO_ROLE_OUTBOUND] = "outbound",
+	};
+
+	*spec = app->opts.port[r];
+	if (app->opts.role != COLO_HOST_SECONDARY)
+		return role_names[r];
+	if (r == COLO_ROLE_PRIMARY)
+		*spec = app->opts.svm;
+	else if (r == COLO_ROLE_SECONDARY)
+		*spec = app->opts.link;
+	return secondary_names[r];
 }
 
 static int
@@ -68,6 +103,52 @@ link_event_cb(uint16_t port_id, enum rte_eth_event_type type, void *arg, void *r
 	return 0;
 }
 
+/*
+ * Exhaustion log lines (issue 6), at most one per second and cause: frames
+ * the PMD could not receive for want of an mbuf (rx_nombuf: the mempool is
+ * too small) or of a descriptor (imissed), and frames lost because the
+ * RX -> compare ring was full. The counters stay the reference; this only
+ * makes the event visible in the log. Main lcore.
+ */
+static void
+colo_ports_log_drops(struct colo_app *app)
+{
+	static uint64_t last_tsc, last_nombuf[COLO_ROLE_MAX], last_missed[COLO_ROLE_MAX];
+	static uint64_t last_ring;
+	struct colo_stats sum = { 0 };
+	struct rte_eth_stats es;
+	uint64_t now = rte_rdtsc(), ring;
+	unsigned int r;
+
+	if (now - last_tsc < rte_get_tsc_hz())
+		return;
+	last_tsc = now;
+	for (r = 0; r < COLO_ROLE_MAX; r++) {
+		if (!rte_eth_dev_is_valid_port(app->port[r]) ||
+				rte_eth_stats_get(app->port[r], &es) != 0)
+			continue;
+		if (es.rx_nombuf > last_nombuf[r])
+			COLO_LOG(WARNING, app,
+					"%s port %u: %" PRIu64 " frames lost for want of an mbuf "
+					"(rx_nombuf %" PRIu64 "): mempool too small?",
+					role_names[r], app->port[r], es.rx_nombuf - last_nombuf[r],
+					es.rx_nombuf);
+		if (es.imissed > last_missed[r])
+			COLO_LOG(WARNING, app, "%s port %u: %" PRIu64 " frames missed (imissed %" PRIu64 ")",
+					role_names[r], app->port[r], es.imissed - last_missed[r],
+					es.imissed);
+		last_nombuf[r] = es.rx_nombuf;
+		last_missed[r] = es.imissed;
+	}
+	colo_stats_sum(&sum, app->stats, RTE_DIM(app->stats));
+	ring = sum.drop[COLO_DROP_RING_FULL] + sum.discard[COLO_DISCARD_RING_FULL];
+	if (ring > last_ring)
+		COLO_LOG(WARNING, app,
+				"RX -> compare ring full: %" PRIu64 " frames dropped (total %" PRIu64 ")",
+				ring - last_ring, ring);
+	last_ring = ring;
+}
+
 /** Log the link state of every port whose link changed; main lcore. */
 void
 colo_ports_log_links(struct colo_app *app)
@@ -85,6 +166,7 @@ colo_ports_log_links(struct colo_app *app)
 		COLO_LOG(NOTICE, app, "%s port %u: link %s", role_names[r], app->port[r],
 				link.link_status ? "up" : "down");
 	}
+	colo_ports_log_drops(app);
 }
 
 static int
@@ -94,26 +176,44 @@ port_start(struct colo_app *app, enum colo_role r)
 	struct rte_eth_dev_info info;
 	uint16_t port = app->port[r];
 	uint16_t nb_rxd = NB_RXD, nb_txd = NB_TXD;
+	/* VM ports: an RX queue per RX lcore; outbound: a TX queue per shard. */
+	uint16_t nb_rxq = r == COLO_ROLE_OUTBOUND ? 1 : app->nb_rxq;
+	uint16_t nb_txq = r == COLO_ROLE_OUTBOUND ? app->nb_shards : 1;
 	int socket, ret;
+	uint16_t q;
 
+	/* The link: a TX queue per RX lcore for its PVM SYN copies (link.c). */
+	if (r == COLO_ROLE_SECONDARY && app->opts.link_syn_mirror)
+		nb_txq = app->nb_rxq;
 	ret = rte_eth_dev_info_get(port, &info);
 	if (ret != 0)
 		return ret;
 	if (info.dev_flags != NULL && (*info.dev_flags & RTE_ETH_DEV_INTR_LSC))
 		conf.intr_conf.lsc = 1;
-	ret = rte_eth_dev_configure(port, 1, 1, &conf);
+	if (nb_rxq > 1 && info.flow_type_rss_offloads != 0) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_key = rss_sym_key;
+		conf.rx_adv_conf.rss_conf.rss_key_len = sizeof(rss_sym_key);
+		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads &
+				(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP);
+	}
+	ret = rte_eth_dev_configure(port, nb_rxq, nb_txq, &conf);
 	if (ret != 0)
 		return ret;
 	ret = rte_eth_dev_adjust_nb_rx_tx_desc(port, &nb_rxd, &nb_txd);
 	if (ret != 0)
 		return ret;
 	socket = rte_eth_dev_socket_id(port);
-	ret = rte_eth_rx_queue_setup(port, 0, nb_rxd, socket, NULL, app->pool);
-	if (ret != 0)
-		return ret;
-	ret = rte_eth_tx_queue_setup(port, 0, nb_txd, socket, NULL);
-	if (ret != 0)
-		return ret;
+	for (q = 0; q < nb_rxq; q++) {
+		ret = rte_eth_rx_queue_setup(port, q, nb_rxd, socket, NULL, app->pool);
+		if (ret != 0)
+			return ret;
+	}
+	for (q = 0; q < nb_txq; q++) {
+		ret = rte_eth_tx_queue_setup(port, q, nb_txd, socket, NULL);
+		if (ret != 0)
+			return ret;
+	}
 	ret = rte_eth_dev_callback_register(port, RTE_ETH_EVENT_INTR_LSC, link_event_cb, app);
 	if (ret != 0)
 		return ret;
@@ -122,8 +222,46 @@ port_start(struct colo_app *app, enum colo_role r)
 		return ret;
 	/* The VMs' MACs are not ours: accept every frame. Not every PMD can (pcap). */
 	rte_eth_promiscuous_enable(port);
-	COLO_LOG(INFO, app, "%s port %u (%s): %u RX / %u TX descriptors", role_names[r], port,
-			info.driver_name, nb_rxd, nb_txd);
+	COLO_LOG(INFO, app, "%s port %u (%s): %u RX / %u TX queues of %u / %u descriptors",
+			role_names[r], port, info.driver_name, nb_rxq, nb_txq, nb_rxd, nb_txd);
+	return 0;
+}
+
+/*
+ * Fit the queues the layout wants to what the devices have: RX lcores past
+ * the VM ports' RX queues stay idle (run to completion: they only compare);
+ * each shard needs an outbound TX queue of its own.
+ */
+static int
+queues_fit(struct colo_app *app)
+{
+	struct rte_eth_dev_info info;
+	unsigned int r, nb_rxq = app->nb_rxq;
+
+	for (r = 0; r < COLO_ROLE_MAX; r++) {
+		/* A secondary role without --outbound. */
+		if (!rte_eth_dev_is_valid_port(app->port[r]))
+			continue;
+		if (rte_eth_dev_info_get(app->port[r], &info) != 0)
+			return -ENODEV;
+		if (r == COLO_ROLE_SECONDARY && app->opts.link_syn_mirror)
+			nb_rxq = RTE_MIN(nb_rxq, (unsigned int)info.max_tx_queues);
+		if (r != COLO_ROLE_OUTBOUND) {
+			nb_rxq = RTE_MIN(nb_rxq, (unsigned int)info.max_rx_queues);
+		} else if (info.max_tx_queues < app->nb_shards) {
+			fprintf(stderr,
+					"colo-proxy: --compare-lcores %u needs as many TX queues "
+					"on the outbound port; %s has %u\n",
+					app->nb_shards, info.driver_name, info.max_tx_queues);
+			return -EINVAL;
+		}
+	}
+	if (nb_rxq == 0)
+		return -EINVAL;
+	if (nb_rxq < app->nb_rxq)
+		COLO_LOG(NOTICE, app, "the VM ports have %u RX queue(s): %u RX lcore(s) get none",
+				nb_rxq, app->nb_rxq - nb_rxq);
+	app->nb_rxq = nb_rxq;
 	return 0;
 }
 
@@ -151,26 +289,39 @@ pools_create(struct colo_app *app)
 int
 colo_ports_init(struct colo_app *app)
 {
+	const char *spec, *opt, *other;
 	unsigned int r, s;
 	int ret;
 
 	for (r = 0; r < COLO_ROLE_MAX; r++) {
-		if (port_resolve(app->opts.port[r], &app->port[r]) != 0) {
-			fprintf(stderr, "colo-proxy: --%s: no port '%s' (%u ports probed)\n",
-					role_names[r], app->opts.port[r],
-					rte_eth_dev_count_avail());
+		opt = port_option(app, r, &spec);
+		/* The secondary role may run without failover: no clients' port. */
+		if (app->opts.role == COLO_HOST_SECONDARY && r == COLO_ROLE_OUTBOUND &&
+				strcmp(spec, "none") == 0)
+			continue;
+		if (port_resolve(spec, &app->port[r]) != 0) {
+			fprintf(stderr, "colo-proxy: --%s: no port '%s' (%u ports probed)%s\n", opt,
+					spec, rte_eth_dev_count_avail(),
+					app->opts.role == COLO_HOST_SECONDARY &&
+									r == COLO_ROLE_OUTBOUND
+							? "; 'none' runs without failover"
+							: "");
 			return -ENODEV;
 		}
 		for (s = 0; s < r; s++) {
 			if (app->port[s] == app->port[r]) {
+				other = port_option(app, s, &spec);
 				fprintf(stderr,
 						"colo-proxy: --%s: port %u is already the %s "
 						"port\n",
-						role_names[r], app->port[r], role_names[s]);
+						opt, app->port[r], other);
 				return -EINVAL;
 			}
 		}
 	}
+	ret = queues_fit(app);
+	if (ret != 0)
+		return ret;
 	ret = pools_create(app);
 	if (ret != 0) {
 		COLO_LOG(ERR, app, "cannot create the mbuf pools (%u mbufs): %s",
@@ -178,6 +329,8 @@ colo_ports_init(struct colo_app *app)
 		return ret;
 	}
 	for (r = 0; r < COLO_ROLE_MAX; r++) {
+		if (!rte_eth_dev_is_valid_port(app->port[r]))
+			continue;
 		ret = port_start(app, r);
 		if (ret != 0) {
 			COLO_LOG(ERR, app, "cannot start %s port %u: %s", role_names[r],

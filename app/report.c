@@ -12,8 +12,11 @@
 #include <string.h>
 
 #include <rte_cycles.h>
+#include <rte_mempool.h>
 
 #include "app.h"
+#include "divergence.h"
+#include "latency.h"
 
 #define NAME_ENTRY(sym, name, help) name,
 static const char *const drop_names[COLO_DROP_MAX] = { COLO_DROP_REASONS(NAME_ENTRY) };
@@ -21,21 +24,28 @@ static const char *const discard_names[COLO_DISCARD_MAX] = { COLO_DISCARD_REASON
 #undef NAME_ENTRY
 
 /**
- * Frames still inside the proxy, per side. Read in the direction frames
- * move (ring, connections, release ring, TX) so that a frame moving on is
+ * Frames still inside the proxy, per side, summed over the shards. Read in
+ * the direction frames move (ring, connections, release ring, TX) so that a frame moving on is
  * seen at least once. The caller keeps the rings and context alive.
  */
 void
 colo_report_queued(struct colo_app *app, uint64_t *primary, uint64_t *secondary)
 {
-	uint64_t p, s;
+	uint64_t p = 0, s = 0;
+	unsigned int i, q;
 
-	p = rte_ring_count(app->rx_ring[COLO_SIDE_PRIMARY]);
-	s = rte_ring_count(app->rx_ring[COLO_SIDE_SECONDARY]);
-	p += colo_ctx_queued(app->ctx, COLO_SIDE_PRIMARY);
-	s += colo_ctx_queued(app->ctx, COLO_SIDE_SECONDARY);
-	p += rte_ring_count(app->out_ring);
-	p += __atomic_load_n(&app->tx_pending, __ATOMIC_RELAXED);
+	for (i = 0; i < app->nb_shards; i++) {
+		const struct colo_shard *sh = &app->shard[i];
+
+		for (q = 0; q < app->nb_rxq; q++) {
+			p += rte_ring_count(sh->rx_ring[q][COLO_SIDE_PRIMARY]);
+			s += rte_ring_count(sh->rx_ring[q][COLO_SIDE_SECONDARY]);
+		}
+		p += colo_ctx_queued(sh->ctx, COLO_SIDE_PRIMARY);
+		s += colo_ctx_queued(sh->ctx, COLO_SIDE_SECONDARY);
+		p += rte_ring_count(sh->out_ring);
+		p += __atomic_load_n(&sh->tx_pending, __ATOMIC_RELAXED);
+	}
 	*primary = p;
 	*secondary = s;
 }
@@ -61,13 +71,20 @@ colo_report_take(struct colo_app *app, struct colo_report *r)
 	secondary_out = r->secondary_discarded + r->secondary_queued;
 	r->conservation_ok = sum->ctr[COLO_PRIMARY_RX] == primary_out &&
 			     sum->ctr[COLO_SECONDARY_RX] == secondary_out;
-	first = colo_load_u64(&app->first_rx_tsc);
-	last = colo_load_u64(&app->last_release_tsc);
+	first = colo_app_first_rx_tsc(app);
+	last = colo_app_last_release_tsc(app);
 	if (first != 0 && last > first)
 		r->active_seconds = (double)(last - first) / hz;
 	r->uptime_ms = (rte_rdtsc() - app->start_tsc) * 1000 / hz;
 	r->conns = sum->ctr[COLO_CONN_CREATED] - sum->ctr[COLO_CONN_CLOSED] -
 		   sum->ctr[COLO_CONN_EXPIRED] - sum->ctr[COLO_CONN_EVICTED];
+	colo_secondary_rewriter_ctrs(app, r->rewriter);
+	/* Leak gauge (issue 6): with pcap/ring/vhost ports no PMD holds mbufs,
+	 * so after a drain (and at exit) every mbuf is back in its pool. */
+	if (app->pool != NULL)
+		r->mbufs_in_use += rte_mempool_in_use_count(app->pool);
+	if (app->clone_pool != NULL)
+		r->mbufs_in_use += rte_mempool_in_use_count(app->clone_pool);
 }
 
 struct foreach_arg {
@@ -88,6 +105,7 @@ void
 colo_report_emit(const struct colo_report *r, const struct colo_report_out *out, void *arg)
 {
 	struct foreach_arg fa = { out, arg };
+	unsigned int i;
 
 	colo_stats_foreach(&r->sum, foreach_u64, &fa);
 	out->u64("notify_requests_sent", r->notify.requests_sent, arg);
@@ -96,16 +114,23 @@ colo_report_emit(const struct colo_report *r, const struct colo_report_out *out,
 	out->u64("notify_bad_records", r->notify.bad_records, arg);
 	out->u64("notify_connects", r->notify.connects, arg);
 	out->u64("notify_disconnects", r->notify.disconnects, arg);
+	out->u64("notify_failover_received", r->notify.failover_received, arg);
+	for (i = 0; i < COLO_RW_CTR_MAX; i++)
+		out->u64(colo_rewriter_ctr_name(i), r->rewriter[i], arg);
 	out->u64("conns_active", r->conns, arg);
 	out->u64("primary_queued", r->primary_queued, arg);
 	out->u64("secondary_queued", r->secondary_queued, arg);
 	out->u64("primary_dropped", r->primary_dropped, arg);
 	out->u64("secondary_discarded", r->secondary_discarded, arg);
 	out->flag("conservation_ok", r->conservation_ok, arg);
+	out->u64("mbufs_in_use", r->mbufs_in_use, arg);
 	out->u64("uptime_ms", r->uptime_ms, arg);
 	out->real("active_seconds", r->active_seconds, arg);
 	out->group("dropped", drop_names, r->sum.drop, COLO_DROP_MAX, arg);
 	out->group("discarded", discard_names, r->sum.discard, COLO_DISCARD_MAX, arg);
+	/* Live, not part of the snapshot: the histograms and the capture file. */
+	colo_latency_emit(out, arg);
+	colo_divergence_emit(out, arg);
 }
 
 struct json {

@@ -17,6 +17,7 @@
 #include "app.h"
 #include "colo_ckpt.h"
 #include "colo_pkt.h"
+#include "latency.h"
 
 /* Telemetry callbacks take no argument: the one application. */
 static struct colo_app *tel_app;
@@ -123,56 +124,100 @@ record_dict(const struct colo_ckpt_record *rec, uint64_t now)
 	return c;
 }
 
+/* A request and the shard that issued it. */
+struct shard_record {
+	struct colo_ckpt_record rec;
+	unsigned int shard;
+};
+
+/* Newest first. */
+static int
+record_cmp(const void *a, const void *b)
+{
+	const struct shard_record *ra = a, *rb = b;
+
+	return ra->rec.tsc < rb->rec.tsc ? 1 : ra->rec.tsc > rb->rec.tsc ? -1 : 0;
+}
+
 /*
- * /colo/checkpoints[,N]: totals and the N newest requests, newest first.
- * Telemetry 22.11 nests one level of containers, and not arrays of dicts:
- * each request is a dict of its own, "request_<id>", next to the totals.
+ * /colo/checkpoints[,N]: totals and the N newest requests, newest first,
+ * over every compare shard. Telemetry 22.11 nests one level of containers,
+ * and not arrays of dicts: each request is a dict of its own,
+ * "request_<id>" ("request_<shard>_<id>" with several shards, whose
+ * request ids count separately), next to the totals.
  */
 static int
 checkpoints_cmd(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	struct colo_ckpt_record recs[COLO_CKPT_HISTORY];
+	struct shard_record *all;
 	unsigned long n = DEFAULT_HISTORY;
 	struct colo_stats sum = { 0 };
+	uint64_t total = 0, outstanding = 0;
 	const struct colo_ckpt *ck;
 	struct rte_tel_data *c;
-	unsigned int i, nb;
-	char id[32];
+	unsigned int i, s, nb = 0, got;
+	char id[48];
 	uint64_t now;
 	char *end;
 
 	RTE_SET_USED(cmd);
 	if (params != NULL && params[0] != '\0') {
+		/* Issue 6: strtoul() takes "-1" and saturates a 300-digit
+		 * number to ULONG_MAX; both were answered as "all records".
+		 * Only a plain decimal that fits is a count. */
+		errno = 0;
 		n = strtoul(params, &end, 10);
-		if (*end != '\0' || n == 0)
+		if (*end != '\0' || n == 0 || errno == ERANGE || params[0] < '0' || params[0] > '9')
 			return -EINVAL;
 		n = RTE_MIN(n, (unsigned long)COLO_CKPT_HISTORY);
 	}
-	if (!tel_enter())
+	all = calloc(COLO_MAX_SHARDS * COLO_CKPT_HISTORY, sizeof(*all));
+	if (all == NULL)
+		return -ENOMEM;
+	if (!tel_enter()) {
+		free(all);
 		return -EAGAIN;
-	ck = colo_ctx_ckpt(tel_app->ctx);
+	}
 	now = rte_rdtsc();
 	colo_stats_sum(&sum, tel_app->stats, RTE_DIM(tel_app->stats));
+	for (s = 0; s < tel_app->nb_shards; s++) {
+		ck = colo_ctx_ckpt(tel_app->shard[s].ctx);
+		total += colo_ckpt_nb_requests(ck);
+		outstanding |= colo_ckpt_outstanding(ck);
+		got = colo_ckpt_history(ck, recs, n);
+		for (i = 0; i < got; i++, nb++) {
+			all[nb].rec = recs[i];
+			all[nb].shard = s;
+		}
+	}
+	ck = colo_ctx_ckpt(tel_app->shard[0].ctx);
 	rte_tel_data_start_dict(d);
-	rte_tel_data_add_dict_u64(d, "total", colo_ckpt_nb_requests(ck));
-	rte_tel_data_add_dict_u64(d, "outstanding", colo_ckpt_outstanding(ck) ? 1 : 0);
+	rte_tel_data_add_dict_u64(d, "total", total);
+	rte_tel_data_add_dict_u64(d, "outstanding", outstanding);
 	rte_tel_data_add_dict_u64(d, "epoch", colo_ckpt_epoch(ck));
 	rte_tel_data_add_dict_u64(d, "coalesced", sum.ctr[COLO_CKPT_COALESCED]);
 	rte_tel_data_add_dict_u64(d, "flushes", sum.ctr[COLO_FLUSHES]);
 	rte_tel_data_add_dict_string(d, "no_peer_policy",
 			tel_app->opts.no_peer_policy == COLO_NO_PEER_HOLD ? "hold" : "flush");
 	rte_tel_data_add_dict_u64(d, "peer", colo_notify_has_peer(tel_app->notify) ? 1 : 0);
-	nb = colo_ckpt_history(ck, recs, n);
 	tel_leave();
 
+	qsort(all, nb, sizeof(*all), record_cmp);
+	nb = RTE_MIN(nb, (unsigned int)n);
 	for (i = 0; i < nb; i++) {
-		c = record_dict(&recs[i], now);
+		c = record_dict(&all[i].rec, now);
 		if (c == NULL)
 			break;
-		snprintf(id, sizeof(id), "request_%" PRIu64, recs[i].id);
+		if (tel_app->nb_shards == 1)
+			snprintf(id, sizeof(id), "request_%" PRIu64, all[i].rec.id);
+		else
+			snprintf(id, sizeof(id), "request_%u_%" PRIu64, all[i].shard,
+					all[i].rec.id);
 		if (rte_tel_data_add_dict_container(d, id, c, 0) != 0)
 			rte_tel_data_free(c);
 	}
+	free(all);
 	return 0;
 }
 
@@ -192,11 +237,10 @@ config_cmd(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_string(d, colo_config_keys[i].name, buf);
 	}
 	rte_tel_data_add_dict_string(d, "config_file", o->config_file);
-	rte_tel_data_add_dict_string(d, "layout",
-			tel_app->rx_lcore == tel_app->compare_lcore ? "run_to_completion"
-								    : "split");
-	rte_tel_data_add_dict_u64(d, "rx_lcore", tel_app->rx_lcore);
-	rte_tel_data_add_dict_u64(d, "compare_lcore", tel_app->compare_lcore);
+	rte_tel_data_add_dict_string(d, "layout", tel_app->rtc ? "run_to_completion" : "split");
+	rte_tel_data_add_dict_u64(d, "rx_lcore", tel_app->rxq[0].lcore);
+	rte_tel_data_add_dict_u64(d, "compare_lcore", tel_app->shard[0].lcore);
+	rte_tel_data_add_dict_u64(d, "rx_queues", tel_app->nb_rxq);
 	for (i = 0; i < COLO_ROLE_MAX; i++) {
 		snprintf(buf, sizeof(buf), "%s_port_id", colo_ports_role_name(i));
 		rte_tel_data_add_dict_u64(d, buf, tel_app->port[i]);
@@ -220,7 +264,27 @@ colo_telemetry_init(struct colo_app *app)
 	if (ret == 0)
 		ret = rte_telemetry_register_cmd("/colo/config", config_cmd,
 				"Every configuration key with its value in use");
+	if (ret == 0)
+		ret = colo_telemetry_conns_init(app);
+	if (ret == 0)
+		ret = colo_telemetry_ports_init(app);
+	if (ret == 0)
+		ret = colo_latency_telemetry_init();
 	return ret;
+}
+
+/** For the other /colo/ commands: may the ports, rings and contexts be read? */
+bool
+colo_telemetry_enter(void)
+{
+	return tel_enter();
+}
+
+/** Pairs with a colo_telemetry_enter() that returned true. */
+void
+colo_telemetry_leave(void)
+{
+	tel_leave();
 }
 
 /** Stop reading the context and rings; waits for callbacks in progress. */

@@ -73,11 +73,26 @@ colo_ctx_create(const char *name, const struct colo_params *p, struct rte_ring *
 	return ctx;
 }
 
+/*
+ * Free the discarded secondaries in one call: one rte_pktmbuf_free() per
+ * frame was 3 % of the compare lcore (perf cpu-clock, colo-bench 64 B TCP,
+ * AMD EPYC 2 vCPU KVM, 2026-11-26).
+ */
+static void
+free_flush(struct colo_ctx *ctx)
+{
+	rte_pktmbuf_free_bulk(ctx->free_buf, ctx->nb_free);
+	ctx->nb_free = 0;
+}
+
+/* Hand the released primaries to the out ring; free the discarded secondaries. */
 static void
 out_flush(struct colo_ctx *ctx)
 {
 	unsigned int n;
 
+	if (ctx->nb_free != 0)
+		free_flush(ctx);
 	if (ctx->nb_out == 0)
 		return;
 	n = rte_ring_sp_enqueue_burst(ctx->out, (void **)ctx->out_buf, ctx->nb_out, NULL);
@@ -95,6 +110,8 @@ void
 colo_release(struct colo_ctx *ctx, struct rte_mbuf *m, enum colo_release_reason why)
 {
 	colo_stat_add(&ctx->st->release[why], 1);
+	if (unlikely(ctx->divergence.history != NULL))
+		colo_divergence_remember(ctx->divergence.history, m);
 	ctx->out_buf[ctx->nb_out++] = m;
 	if (ctx->nb_out == COLO_OUT_BATCH)
 		out_flush(ctx);
@@ -104,11 +121,15 @@ void
 colo_discard(struct colo_ctx *ctx, struct rte_mbuf *m, enum colo_discard_reason why)
 {
 	colo_stat_add(&ctx->st->discard[why], 1);
-	rte_pktmbuf_free(m);
+	if (unlikely(ctx->divergence.history != NULL))
+		colo_divergence_remember(ctx->divergence.history, m);
+	ctx->free_buf[ctx->nb_free++] = m;
+	if (ctx->nb_free == COLO_OUT_BATCH)
+		free_flush(ctx);
 }
 
 int32_t
-colo_mbuf_diff(const struct rte_mbuf *a, uint32_t aoff, const struct rte_mbuf *b,
+colo_mbuf_diff_walk(const struct rte_mbuf *a, uint32_t aoff, const struct rte_mbuf *b,
 		uint32_t boff, uint32_t len)
 {
 	uint32_t done = 0;
@@ -127,7 +148,7 @@ colo_mbuf_diff(const struct rte_mbuf *a, uint32_t aoff, const struct rte_mbuf *b
 		const uint8_t *pb = rte_pktmbuf_mtod_offset(b, const uint8_t *, boff);
 		uint32_t chunk = RTE_MIN(len - done, RTE_MIN(a->data_len - aoff, b->data_len - boff));
 
-		if (memcmp(pa, pb, chunk) != 0) {
+		if (colo_bytes_differ(pa, pb, chunk)) {
 			uint32_t i = 0;
 
 			while (pa[i] == pb[i])
@@ -333,6 +354,12 @@ colo_compare_burst(struct colo_ctx *ctx, struct rte_mbuf **pkts, uint16_t n, uin
 		if (nb == 0)
 			continue;
 		colo_conn_lookup_bulk(ctx->conns, keys, hashes, nb, pos);
+		/*
+		 * With many connections each entry is a cache miss (128 B each,
+		 * 128 MB at 1M connections); load them all now rather than one
+		 * by one as conn_packet() reaches them.
+		 */
+		colo_conn_prefetch_bulk(ctx->conns, pos, nb);
 		for (j = 0; j < nb; j++) {
 			struct colo_pkt_meta *meta = colo_pkt_meta(lookup[j]);
 			int32_t idx = pos[j];
@@ -503,6 +530,7 @@ colo_ctx_free(struct colo_ctx *ctx)
 		idx = conn->busy_next;
 	}
 	out_flush(ctx);
+	colo_divergence_history_free(ctx);
 	colo_conn_table_free(ctx->conns);
 	rte_free(ctx);
 }

@@ -187,8 +187,12 @@ tcp_anchor(struct colo_conn *c)
 	return true;
 }
 
-/* Free the secondaries whose whole sequence space is verified. */
-static void
+/*
+ * Free the secondaries whose whole sequence space is verified. Inlined: it
+ * runs at every step of verify(), and the call was 5 % of the compare lcore
+ * (perf cpu-clock, colo-bench 64 B TCP, AMD EPYC 2 vCPU KVM, 2026-11-26).
+ */
+static __rte_always_inline void
 discard_verified(struct colo_ctx *ctx, struct colo_conn *c)
 {
 	struct colo_pktq *sq = &c->q[COLO_SIDE_SECONDARY];
@@ -297,10 +301,11 @@ tcp_compare(struct colo_ctx *ctx, struct colo_conn *c)
 
 	if (!(c->flags & COLO_CONN_F_ANCHORED) && !tcp_anchor(c))
 		return colo_verdict_of(COLO_VERDICT_HOLD);
+	/* Returns with every verified secondary discarded: it discards at each
+	 * step, and neither its return nor release_verified() moves the point. */
 	v = verify(ctx, c);
 	/* Whatever was verified before a difference still goes out now. */
 	release_verified(ctx, c);
-	discard_verified(ctx, c);
 	if (v.kind != COLO_VERDICT_MISMATCH && c->q[COLO_SIDE_PRIMARY].head == NULL &&
 			c->q[COLO_SIDE_SECONDARY].head == NULL)
 		v.kind = COLO_VERDICT_RELEASE;

@@ -12,18 +12,10 @@
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
 #include <rte_malloc.h>
+#include <rte_prefetch.h>
 
 #include "colo_conn.h"
 #include "colo_log.h"
-
-struct colo_conn_table {
-	struct rte_hash *hash;
-	struct colo_conn *conns;	/**< indexed by rte_hash position */
-	uint32_t capacity;
-	uint32_t count;
-	uint32_t lru_head, lru_tail;	/**< oldest, youngest */
-	uint32_t busy_head;
-};
 
 struct colo_conn_table *
 colo_conn_table_create(const char *name, uint32_t max_conns, int socket_id)
@@ -41,6 +33,8 @@ colo_conn_table_create(const char *name, uint32_t max_conns, int socket_id)
 	};
 	struct colo_conn_table *t;
 
+	/* rte_hash compares 16, 32, 48... byte keys without a memcmp() call. */
+	RTE_BUILD_BUG_ON(sizeof(struct colo_key) % 16 != 0);
 	if (name == NULL || max_conns < 8) {
 		rte_errno = EINVAL;
 		return NULL;
@@ -89,40 +83,24 @@ colo_conn_lookup_bulk(const struct colo_conn_table *t, const struct colo_key **k
 			pos);
 }
 
+void
+colo_conn_prefetch_bulk(const struct colo_conn_table *t, const int32_t *pos, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (pos[i] < 0)
+			continue;
+		rte_prefetch0(&t->conns[pos[i]]);
+		rte_prefetch0(RTE_PTR_ADD(&t->conns[pos[i]], RTE_CACHE_LINE_SIZE));
+	}
+}
+
 int32_t
 colo_conn_lookup_one(const struct colo_conn_table *t, const struct colo_key *key,
 		uint32_t hash)
 {
 	return rte_hash_lookup_with_hash(t->hash, key, hash);
-}
-
-static void
-lru_unlink(struct colo_conn_table *t, uint32_t idx)
-{
-	struct colo_conn *c = &t->conns[idx];
-
-	if (c->lru_prev != COLO_CONN_NONE)
-		t->conns[c->lru_prev].lru_next = c->lru_next;
-	else
-		t->lru_head = c->lru_next;
-	if (c->lru_next != COLO_CONN_NONE)
-		t->conns[c->lru_next].lru_prev = c->lru_prev;
-	else
-		t->lru_tail = c->lru_prev;
-}
-
-static void
-lru_append(struct colo_conn_table *t, uint32_t idx)
-{
-	struct colo_conn *c = &t->conns[idx];
-
-	c->lru_prev = t->lru_tail;
-	c->lru_next = COLO_CONN_NONE;
-	if (t->lru_tail != COLO_CONN_NONE)
-		t->conns[t->lru_tail].lru_next = idx;
-	else
-		t->lru_head = idx;
-	t->lru_tail = idx;
 }
 
 int32_t
@@ -141,7 +119,7 @@ colo_conn_add(struct colo_conn_table *t, const struct colo_key *key, uint32_t ha
 	c->proto = key->proto;
 	c->last_tsc = now_tsc;
 	c->busy_prev = c->busy_next = COLO_CONN_NONE;
-	lru_append(t, pos);
+	colo_conn_lru_append(t, pos);
 	t->count++;
 	return pos;
 }
@@ -153,17 +131,11 @@ colo_conn_del(struct colo_conn_table *t, uint32_t idx)
 	const void *key;
 
 	colo_conn_busy_del(t, idx);
-	lru_unlink(t, idx);
+	colo_conn_lru_unlink(t, idx);
 	if (rte_hash_get_key_with_position(t->hash, idx, (void **)(uintptr_t)&key) == 0)
 		rte_hash_del_key(t->hash, key);
 	c->flags = 0;
 	t->count--;
-}
-
-struct colo_conn *
-colo_conn_at(const struct colo_conn_table *t, uint32_t idx)
-{
-	return &t->conns[idx];
 }
 
 const struct colo_key *
@@ -173,66 +145,6 @@ colo_conn_key(const struct colo_conn_table *t, uint32_t idx)
 
 	rte_hash_get_key_with_position(t->hash, idx, &key);
 	return key;
-}
-
-void
-colo_conn_touch(struct colo_conn_table *t, uint32_t idx, uint64_t now_tsc)
-{
-	t->conns[idx].last_tsc = now_tsc;
-	if (t->lru_tail == idx)
-		return;
-	lru_unlink(t, idx);
-	lru_append(t, idx);
-}
-
-uint32_t
-colo_conn_oldest(const struct colo_conn_table *t)
-{
-	return t->lru_head;
-}
-
-uint32_t
-colo_conn_younger(const struct colo_conn_table *t, uint32_t idx)
-{
-	return t->conns[idx].lru_next;
-}
-
-void
-colo_conn_busy_add(struct colo_conn_table *t, uint32_t idx)
-{
-	struct colo_conn *c = &t->conns[idx];
-
-	if (c->flags & COLO_CONN_F_BUSY)
-		return;
-	c->flags |= COLO_CONN_F_BUSY;
-	c->busy_prev = COLO_CONN_NONE;
-	c->busy_next = t->busy_head;
-	if (t->busy_head != COLO_CONN_NONE)
-		t->conns[t->busy_head].busy_prev = idx;
-	t->busy_head = idx;
-}
-
-void
-colo_conn_busy_del(struct colo_conn_table *t, uint32_t idx)
-{
-	struct colo_conn *c = &t->conns[idx];
-
-	if (!(c->flags & COLO_CONN_F_BUSY))
-		return;
-	c->flags &= ~COLO_CONN_F_BUSY;
-	if (c->busy_prev != COLO_CONN_NONE)
-		t->conns[c->busy_prev].busy_next = c->busy_next;
-	else
-		t->busy_head = c->busy_next;
-	if (c->busy_next != COLO_CONN_NONE)
-		t->conns[c->busy_next].busy_prev = c->busy_prev;
-	c->busy_prev = c->busy_next = COLO_CONN_NONE;
-}
-
-uint32_t
-colo_conn_busy_first(const struct colo_conn_table *t)
-{
-	return t->busy_head;
 }
 
 uint32_t

@@ -19,6 +19,7 @@ static const char *const msg_strs[] = {
 	[COLO_NOTIFY_MSG_GET_XEN_INIT] = "COLO_COMPARE_GET_XEN_INIT",
 	[COLO_NOTIFY_MSG_DO_CHECKPOINT] = "DO_CHECKPOINT",
 	[COLO_NOTIFY_MSG_CHECKPOINT_DONE] = "COLO_CHECKPOINT",
+	[COLO_NOTIFY_MSG_FAILOVER] = "COLO_FAILOVER",
 };
 
 /* The longest string is 25 bytes; the body buffer and the encode bound must hold it. */

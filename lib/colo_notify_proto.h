@@ -28,6 +28,8 @@ enum colo_notify_msg {
 	COLO_NOTIFY_MSG_GET_XEN_INIT,	 /**< "COLO_COMPARE_GET_XEN_INIT" (proxy -> frame) */
 	COLO_NOTIFY_MSG_DO_CHECKPOINT,	 /**< "DO_CHECKPOINT" (proxy -> frame) */
 	COLO_NOTIFY_MSG_CHECKPOINT_DONE, /**< "COLO_CHECKPOINT" (frame -> proxy) */
+	/** "COLO_FAILOVER" (frame -> proxy): ours, not QEMU's; see docs/deployment.md */
+	COLO_NOTIFY_MSG_FAILOVER,
 };
 
 /** Result of feeding bytes to the decoder. */

@@ -183,6 +183,22 @@ fail:
 	return NULL;
 }
 
+/* Bytes of an Enhanced Packet Block; its options, when there are any, end with opt_endofopt. */
+static uint32_t
+epb_size(uint32_t caplen, uint32_t comment_len)
+{
+	return 8 + sizeof(struct epb_fixed) + pad4(caplen) +
+	       (comment_len != 0 ? opt_size(comment_len) + 4 : 0) + 4;
+}
+
+uint32_t
+colo_pcapng_block_size(const struct colo_pcapng *w, uint32_t len, const char *comment)
+{
+	uint32_t caplen = len < w->snaplen ? len : w->snaplen;
+
+	return epb_size(caplen, comment != NULL ? (uint32_t)strnlen(comment, MAX_COMMENT) : 0);
+}
+
 int
 colo_pcapng_write(struct colo_pcapng *w, unsigned int if_id, uint64_t ts_ns, const void *data,
 		uint32_t len, const char *comment)
@@ -196,9 +212,7 @@ colo_pcapng_write(struct colo_pcapng *w, unsigned int if_id, uint64_t ts_ns, con
 		return -EINVAL;
 	caplen = len < w->snaplen ? len : w->snaplen;
 	comment_len = comment != NULL ? (uint32_t)strnlen(comment, MAX_COMMENT) : 0;
-	/* The options, when there are any, end with opt_endofopt. */
-	total = 8 + sizeof(e) + pad4(caplen) + (comment_len != 0 ? opt_size(comment_len) + 4 : 0) +
-		4;
+	total = epb_size(caplen, comment_len);
 	if (w->max_bytes != 0 && w->st.bytes + total > w->max_bytes) {
 		w->st.nb_skipped++;
 		return -ENOSPC;

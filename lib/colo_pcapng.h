@@ -46,6 +46,13 @@ struct colo_pcapng *colo_pcapng_open(const char *path, const char *const *if_nam
 int colo_pcapng_write(struct colo_pcapng *w, unsigned int if_id, uint64_t ts_ns, const void *data,
 		uint32_t len, const char *comment);
 
+/**
+ * Bytes colo_pcapng_write() would add to the file for a frame of @p len
+ * bytes with @p comment, so that a caller can keep related frames together
+ * under the cap.
+ */
+uint32_t colo_pcapng_block_size(const struct colo_pcapng *w, uint32_t len, const char *comment);
+
 /** Copy the counters of @p w into @p st. */
 void colo_pcapng_stats(const struct colo_pcapng *w, struct colo_pcapng_stats *st);
 

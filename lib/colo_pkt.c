@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_byteorder.h>
@@ -16,6 +17,7 @@
 #include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
+#include <rte_prefetch.h>
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
@@ -367,8 +369,29 @@ parse_frame(struct parse *p)
 	return ret;
 }
 
-enum colo_pkt_class
-colo_pkt_classify(struct rte_mbuf *m, enum colo_side side, uint32_t epoch, uint64_t now_tsc,
+/*
+ * Zero @p pm with 16-byte stores. A memset of this size compiles to rep
+ * stos (GCC 12, -march=corei7 from libdpdk.pc or znver tuning), whose
+ * start-up cost was 13 % of classify's time (perf cpu-clock, colo-bench
+ * 64 B TCP, AMD EPYC 2 vCPU KVM, 2026-11-26). The pragma keeps GCC from
+ * turning the loop back into that memset.
+ */
+static inline void
+meta_zero(struct colo_pkt_meta *pm)
+{
+	typedef uint64_t v2u64 __attribute__((vector_size(16), aligned(1), may_alias));
+	const v2u64 zero = { 0, 0 };
+	size_t off;
+
+#pragma GCC unroll 16
+	for (off = 0; off + sizeof(zero) <= sizeof(*pm); off += sizeof(zero))
+		*(v2u64 *)((char *)pm + off) = zero;
+	memset((char *)pm + off, 0, sizeof(*pm) - off);
+}
+
+/* colo_pkt_classify() but the hash: see colo_pkt_classify_burst(). */
+static enum colo_pkt_class
+classify(struct rte_mbuf *m, enum colo_side side, uint32_t epoch, uint64_t now_tsc,
 		struct colo_stats *st)
 {
 	struct colo_pkt_meta *pm = colo_pkt_meta(m);
@@ -380,7 +403,7 @@ colo_pkt_classify(struct rte_mbuf *m, enum colo_side side, uint32_t epoch, uint6
 	int ret;
 
 	/* The key is hashed and memcmp'ed whole: no stale byte may survive. */
-	memset(pm, 0, sizeof(*pm));
+	meta_zero(pm);
 	ret = parse_frame(&p);
 	if (unlikely(ret != COLO_PARSE_OK)) {
 		/* Nothing half-parsed may reach the compare engines. */
@@ -393,9 +416,49 @@ colo_pkt_classify(struct rte_mbuf *m, enum colo_side side, uint32_t epoch, uint6
 	pm->side = side;
 	pm->epoch = epoch;
 	pm->arrival_tsc = now_tsc;
+	return pm->class;
+}
+
+enum colo_pkt_class
+colo_pkt_classify(struct rte_mbuf *m, enum colo_side side, uint32_t epoch, uint64_t now_tsc,
+		struct colo_stats *st)
+{
+	enum colo_pkt_class cls = classify(m, side, epoch, now_tsc, st);
+	struct colo_pkt_meta *pm = colo_pkt_meta(m);
+
 	/* Non-IP and malformed frames are hashed too, so they stay deterministic. */
 	pm->hash = colo_key_hash(&pm->key);
-	return pm->class;
+	return cls;
+}
+
+/* Parse one frame while the headers of a later one load. */
+#define PREFETCH_AHEAD 3
+
+void
+colo_pkt_classify_burst(struct rte_mbuf **pkts, unsigned int n, enum colo_side side,
+		uint32_t epoch, uint64_t now_tsc, struct colo_stats *st)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (i + PREFETCH_AHEAD < n) {
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
+			rte_prefetch0(colo_pkt_meta(pkts[i + PREFETCH_AHEAD]));
+		}
+		classify(pkts[i], side, epoch, now_tsc, st);
+	}
+	/*
+	 * A second pass: hashing right after the parse wrote the key reads it
+	 * back in 8-byte words over 1- to 4-byte stores still in the store
+	 * buffer, and each such load stalls until they drain. That was 40 % of
+	 * classify's time (perf annotate, same run as above); a burst later
+	 * the stores are in L1.
+	 */
+	for (i = 0; i < n; i++) {
+		struct colo_pkt_meta *pm = colo_pkt_meta(pkts[i]);
+
+		pm->hash = colo_key_hash(&pm->key);
+	}
 }
 
 static const char *
@@ -472,4 +535,127 @@ colo_key_format(const struct colo_key *key, char *buf, size_t len)
 	/* No ports: ICMP, GRE, fragments and unknown protocols. */
 	return snprintf(buf, len, "%s %s > %s%s", proto_name(key->proto, pname, sizeof(pname)), src,
 			dst, vlan);
+}
+
+static int
+proto_parse(char **tok, unsigned int *i, unsigned int nb, uint8_t *proto)
+{
+	static const uint8_t known[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, IPPROTO_ICMPV6,
+		IPPROTO_SCTP, IPPROTO_DCCP, IPPROTO_UDPLITE, IPPROTO_ESP, IPPROTO_AH, IPPROTO_GRE };
+	char pname[16];
+	unsigned long v;
+	unsigned int k;
+	char *end;
+
+	for (k = 0; k < RTE_DIM(known); k++) {
+		if (strcmp(tok[*i], proto_name(known[k], pname, sizeof(pname))) == 0) {
+			*proto = known[k];
+			(*i)++;
+			return 0;
+		}
+	}
+	/* "proto 103" */
+	if (strcmp(tok[*i], "proto") != 0 || *i + 1 >= nb)
+		return -EINVAL;
+	v = strtoul(tok[*i + 1], &end, 10);
+	if (*end != '\0' || v > UINT8_MAX)
+		return -EINVAL;
+	*proto = (uint8_t)v;
+	*i += 2;
+	return 0;
+}
+
+/* "10.0.0.1", "10.0.0.1:80", "[fd00::1]:80" or "fd00::1" into @p addr. */
+static int
+addr_parse(char *s, uint8_t *addr, uint8_t *family, uint16_t *port)
+{
+	char *colon, *end;
+	unsigned long v;
+
+	*port = 0;
+	if (s[0] == '[') {
+		end = strchr(s, ']');
+		if (end == NULL || end[1] != ':')
+			return -EINVAL;
+		*end = '\0';
+		colon = end + 1;
+		s++;
+	} else {
+		colon = strchr(s, ':');
+		/* More than one colon and no brackets: a bare IPv6 address. */
+		if (colon != NULL && strchr(colon + 1, ':') != NULL)
+			colon = NULL;
+	}
+	if (colon != NULL) {
+		*colon = '\0';
+		v = strtoul(colon + 1, &end, 10);
+		if (colon[1] == '\0' || *end != '\0' || v > UINT16_MAX)
+			return -EINVAL;
+		*port = rte_cpu_to_be_16((uint16_t)v);
+	}
+	if (inet_pton(AF_INET, s, addr) == 1)
+		*family = 4;
+	else if (inet_pton(AF_INET6, s, addr) == 1)
+		*family = 6;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+int
+colo_key_parse(const char *text, struct colo_key *key)
+{
+	char buf[160], again[160], *tok[12], *save = NULL, *t, *end;
+	uint8_t fam_src = 0, fam_dst = 0;
+	unsigned int nb = 0, i = 0;
+	unsigned long v, w = 0;
+
+	if (text == NULL || key == NULL || strlen(text) >= sizeof(buf))
+		return -EINVAL;
+	memset(key, 0, sizeof(*key));
+	strcpy(buf, text);
+	for (t = strtok_r(buf, " ", &save); t != NULL && nb < RTE_DIM(tok);
+			t = strtok_r(NULL, " ", &save))
+		tok[nb++] = t;
+	if (nb < 2 || t != NULL)
+		return -EINVAL;
+	if (strcmp(tok[0], "ether") == 0) {
+		v = strtoul(tok[1], &end, 16);
+		if (*end != '\0' || v > UINT16_MAX)
+			return -EINVAL;
+		key->ether_type = (uint16_t)v;
+		i = 2;
+	} else {
+		if (proto_parse(tok, &i, nb, &key->proto) != 0 || i + 3 > nb ||
+				strcmp(tok[i + 1], ">") != 0 ||
+				addr_parse(tok[i], key->src, &fam_src, &key->sport) != 0 ||
+				addr_parse(tok[i + 2], key->dst, &fam_dst, &key->dport) != 0 ||
+				fam_src != fam_dst)
+			return -EINVAL;
+		key->family = fam_src;
+		i += 3;
+		if (i + 2 <= nb && strcmp(tok[i], "spi") == 0) {
+			v = strtoul(tok[i + 1], &end, 16);
+			if (*end != '\0' || v > UINT32_MAX)
+				return -EINVAL;
+			key->sport = rte_cpu_to_be_16((uint16_t)(v >> 16));
+			key->dport = rte_cpu_to_be_16((uint16_t)v);
+			i += 2;
+		}
+	}
+	if (i + 2 == nb && strcmp(tok[i], "vlan") == 0) {
+		v = strtoul(tok[i + 1], &end, 10);
+		if (*end == '.')
+			w = strtoul(end + 1, &end, 10);
+		if (*end != '\0' || v > 4095 || w > 4095)
+			return -EINVAL;
+		key->vlan_outer = (uint16_t)v;
+		key->vlan_inner = (uint16_t)w;
+		i += 2;
+	}
+	if (i != nb)
+		return -EINVAL;
+	/* Only the canonical text: what colo_key_format() writes back. */
+	colo_key_format(key, again, sizeof(again));
+	return strcmp(again, text) == 0 ? 0 : -EINVAL;
 }

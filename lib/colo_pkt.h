@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_hash_crc.h>
 #include <rte_mbuf.h>
@@ -53,6 +54,13 @@ struct colo_key {
 	uint8_t proto;		/**< IPPROTO_*; ethertype class for non-IP */
 	uint8_t family;		/**< 4, 6, or 0 for non-IP */
 	uint16_t ether_type;	/**< set for non-IP keys only, else 0 */
+	/**
+	 * Always zero. It makes the key 48 bytes, a length rte_hash compares
+	 * inline with SSE; at 44 it called memcmp() once per lookup hit (libc's
+	 * memcmp was 5 % of the compare lcore: perf cpu-clock, colo-bench 64 B
+	 * TCP, AMD EPYC 2 vCPU KVM, 2026-11-26).
+	 */
+	uint8_t pad[4];
 };
 
 /**
@@ -100,6 +108,13 @@ colo_pkt_meta(const struct rte_mbuf *m)
 enum colo_pkt_class colo_pkt_classify(struct rte_mbuf *m, enum colo_side side, uint32_t epoch,
 		uint64_t now_tsc, struct colo_stats *st);
 
+/**
+ * colo_pkt_classify() for @p n frames of one side: the same metadata, in
+ * less time (the data path's entry point). Never fails as a whole.
+ */
+void colo_pkt_classify_burst(struct rte_mbuf **pkts, unsigned int n, enum colo_side side,
+		uint32_t epoch, uint64_t now_tsc, struct colo_stats *st);
+
 /** Whether @p m has been found IPv4/IPv6 with valid headers. */
 static inline bool
 colo_pkt_is_ip(const struct rte_mbuf *m)
@@ -122,7 +137,35 @@ colo_key_hash(const struct colo_key *key)
 	return rte_hash_crc(key, sizeof(*key), 0);
 }
 
+/**
+ * A hash of @p key that is the same for both directions of a connection
+ * (addresses and ports swapped): it picks the compare shard, so a future
+ * two-direction engine (the rewriter) finds both directions on one shard.
+ * Not the table hash: XOR-folding makes it weaker, and it need not be strong.
+ */
+static inline uint32_t
+colo_key_hash_symmetric(const struct colo_key *key)
+{
+	uint32_t s, d, h = (uint32_t)key->proto << 16 | key->family;
+	unsigned int i, nb_words = key->family == 6 ? 4 : 1;
+
+	for (i = 0; i < nb_words; i++) {
+		memcpy(&s, key->src + 4 * i, sizeof(s));
+		memcpy(&d, key->dst + 4 * i, sizeof(d));
+		h = rte_hash_crc_4byte(s ^ d, h);
+	}
+	h = rte_hash_crc_4byte((uint32_t)(key->sport ^ key->dport) << 16 | key->ether_type, h);
+	return rte_hash_crc_4byte((uint32_t)key->vlan_outer << 16 | key->vlan_inner, h);
+}
+
 /** Format @p key as "tcp 10.0.0.1:80 > 10.0.0.2:3333 vlan 5" into @p buf. */
 int colo_key_format(const struct colo_key *key, char *buf, size_t len);
+
+/**
+ * Parse the text colo_key_format() writes back into @p key.
+ *
+ * @return 0, or -EINVAL when @p text is not exactly such a text.
+ */
+int colo_key_parse(const char *text, struct colo_key *key);
 
 #endif /* COLO_PKT_H */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * TCP sequence rewriter: an rte_hash of client->server keys whose positions
- * index one preallocated array of 32-byte entries, two intrusive lists (live
+ * index one preallocated array of 48-byte entries, two intrusive lists (live
  * entries by activity, closed entries by closing time) for O(1) eviction and
  * aging, and in-place edits with RFC 1624 checksum updates. The policy is
  * written once, in colo_rewriter.h.
@@ -39,33 +39,43 @@
 #define E_FIN_CLIENT_ACKED 0x0020 /* the SVM acknowledged the client's FIN */
 #define E_FIN_SVM_ACKED 0x0040	  /* the client acknowledged the (PVM's) FIN */
 #define E_CLOSED 0x0080		  /* on the closed list, lingering */
+#define E_SVM_TS 0x0100		  /* hs.svm_ts is valid */
+#define E_PVM_TS 0x0200		  /* hs.pvm_ts is valid */
+#define E_TS 0x0400		  /* ts_off is valid: both sides use timestamps */
 
 #define E_BOTH_ISN (E_SVM_ISN | E_PVM_ISN)
+#define E_BOTH_TS (E_SVM_TS | E_PVM_TS)
 #define E_BOTH_ACKED (E_FIN_CLIENT_ACKED | E_FIN_SVM_ACKED)
 
 /* TCP options (RFC 793, RFC 2018). */
 #define TCPOPT_EOL 0
 #define TCPOPT_NOP 1
 #define TCPOPT_SACK 5
+#define TCPOPT_TIMESTAMP 8
 #define SACK_BLOCK_LEN 8
+#define TCPOLEN_TIMESTAMP 10
 
 #define TCP_SEQ_OFF offsetof(struct rte_tcp_hdr, sent_seq)
 #define TCP_ACK_OFF offsetof(struct rte_tcp_hdr, recv_ack)
 #define TCP_CKSUM_OFF offsetof(struct rte_tcp_hdr, cksum)
 
 /*
- * One connection, 32 bytes. Handshake and FIN fields share storage: FINs
- * are tracked only once the offset is known, and then the ISNs are dead.
+ * One connection, 48 bytes. Handshake and FIN fields share storage: FINs
+ * are tracked only once the offset is known, and then the ISNs and the
+ * handshake timestamps are dead.
  */
 struct rw_entry {
 	uint64_t last_tsc; /* last packet; for a closed entry, when it closed */
 	uint32_t prev;	   /* neighbours on the live or the closed list */
 	uint32_t next;
 	uint32_t offset; /* SVM ISN - PVM ISN, with E_OFFSET */
+	uint32_t ts_off; /* SVM TSval - PVM TSval of the handshake, with E_TS */
 	union {
 		struct {
 			uint32_t svm_isn;
 			uint32_t pvm_isn;
+			uint32_t svm_ts; /* TSval of the SVM's SYN or SYN-ACK */
+			uint32_t pvm_ts; /* TSval of the PVM's, or the client's first TSecr */
 		} hs;
 		struct {
 			uint32_t client_end; /* client FIN seq + 1, client space */
@@ -348,14 +358,22 @@ entry_get(struct colo_rewriter *rw, const struct colo_key *key, uint32_t hash, u
 	return idx;
 }
 
-/* Both ISNs known: fix the offset; the FIN fields take over the storage. */
+/*
+ * Both ISNs known: fix the offset, and the timestamp offset when both
+ * handshake frames carried a timestamp (they arrive with the ISNs); the FIN
+ * fields take over the storage.
+ */
 static void
 learn(struct colo_rewriter *rw, struct rw_entry *e)
 {
 	if ((e->flags & E_BOTH_ISN) != E_BOTH_ISN)
 		return;
 	e->offset = e->hs.svm_isn - e->hs.pvm_isn;
-	e->flags = (e->flags & ~E_BOTH_ISN) | E_OFFSET;
+	if ((e->flags & E_BOTH_TS) == E_BOTH_TS) {
+		e->ts_off = e->hs.svm_ts - e->hs.pvm_ts;
+		e->flags |= E_TS;
+	}
+	e->flags = (e->flags & ~(E_BOTH_ISN | E_BOTH_TS)) | E_OFFSET;
 	e->fin.client_end = 0;
 	e->fin.svm_end = 0;
 	ctr_add(rw, COLO_RW_CTR_LEARNED, 1);
@@ -373,20 +391,63 @@ entry_state(const struct rw_entry *e)
 	return COLO_RW_STATE_OPEN;
 }
 
+/*
+ * The timestamp option (RFC 7323) of a classified TCP frame whose header
+ * sits in the first segment. Malformed options are counted where they are
+ * rewritten, not here.
+ *
+ * @return true with @p tsval and @p tsecr filled, or false.
+ */
+static bool
+tcp_ts(const struct rte_mbuf *m, const struct colo_pkt_meta *pm, uint32_t *tsval,
+		uint32_t *tsecr)
+{
+	const uint8_t *opt = rte_pktmbuf_mtod_offset(m, const uint8_t *, pm->l4_off) +
+			     sizeof(struct rte_tcp_hdr);
+	uint32_t len = pm->payload_off - pm->l4_off - sizeof(struct rte_tcp_hdr);
+	uint32_t i = 0;
+
+	if (len == 0 || rte_pktmbuf_data_len(m) < pm->payload_off)
+		return false;
+	while (i < len && opt[i] != TCPOPT_EOL) {
+		if (opt[i] == TCPOPT_NOP) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= len || opt[i + 1] < 2 || i + opt[i + 1] > len)
+			return false;
+		if (opt[i] == TCPOPT_TIMESTAMP && opt[i + 1] == TCPOLEN_TIMESTAMP) {
+			*tsval = rd32(opt + i + 2);
+			*tsecr = rd32(opt + i + 6);
+			return true;
+		}
+		i += opt[i + 1];
+	}
+	return false;
+}
+
 /* ---- per-direction state tracking ---- */
 
-/* Client->SVM: the PVM ISN from the first ACK, the client's FIN, the ACK of the PVM's FIN. */
+/*
+ * Client->SVM: the PVM ISN from the first ACK (and the PVM's handshake
+ * TSval from its TSecr), the client's FIN, the ACK of the PVM's FIN.
+ */
 static void
-client_track(struct colo_rewriter *rw, uint32_t idx, const struct colo_pkt_meta *pm,
-		uint64_t now_tsc)
+client_track(struct colo_rewriter *rw, uint32_t idx, const struct rte_mbuf *m,
+		const struct colo_pkt_meta *pm, uint64_t now_tsc)
 {
 	struct rw_entry *e = &rw->entries[idx];
+	uint32_t tsval, tsecr;
 
 	if (e->flags & E_CLOSED)
 		return;
 	if (!(e->flags & (E_OFFSET | E_PVM_ISN)) && (pm->flags & COLO_PKT_F_TCP_ACK)) {
 		e->hs.pvm_isn = pm->tcp_ack - 1;
 		e->flags |= E_PVM_ISN;
+		if (tcp_ts(m, pm, &tsval, &tsecr) && tsecr != 0) {
+			e->hs.pvm_ts = tsecr;
+			e->flags |= E_PVM_TS;
+		}
 		learn(rw, e);
 	}
 	if (pm->flags & COLO_PKT_F_TCP_RST) {
@@ -407,17 +468,26 @@ client_track(struct colo_rewriter *rw, uint32_t idx, const struct colo_pkt_meta 
 		entry_close(rw, idx, now_tsc);
 }
 
-/* SVM->client: the SVM ISN from its SYN, the SVM's FIN, the ACK of the client's FIN. */
+/*
+ * SVM->client: the SVM ISN (and TSval) from its SYN, the SVM's FIN, the
+ * ACK of the client's FIN.
+ */
 static void
-svm_track(struct colo_rewriter *rw, uint32_t idx, const struct colo_pkt_meta *pm, uint64_t now_tsc)
+svm_track(struct colo_rewriter *rw, uint32_t idx, const struct rte_mbuf *m,
+		const struct colo_pkt_meta *pm, uint64_t now_tsc)
 {
 	struct rw_entry *e = &rw->entries[idx];
+	uint32_t tsval, tsecr;
 
 	if (e->flags & E_CLOSED)
 		return;
 	if (!(e->flags & E_OFFSET) && (pm->flags & COLO_PKT_F_TCP_SYN)) {
 		e->hs.svm_isn = pm->tcp_seq;
 		e->flags |= E_SVM_ISN;
+		if (tcp_ts(m, pm, &tsval, &tsecr)) {
+			e->hs.svm_ts = tsval;
+			e->flags |= E_SVM_TS;
+		}
 		learn(rw, e);
 	}
 	if (pm->flags & COLO_PKT_F_TCP_RST) {
@@ -474,18 +544,27 @@ csum_partial(const struct rte_mbuf *m)
 	       (f & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_NONE;
 }
 
+/* Which word of the timestamp option a translation changes. */
+enum ts_word {
+	TS_NONE = -1,
+	TS_VAL = 0, /* SVM->client: the SVM's clock into the PVM's */
+	TS_ECR = 1, /* client->SVM: an echo of the PVM's clock into the SVM's */
+};
+
 /*
- * Add @p offset to every SACK edge (RFC 2018) in the options of @p th,
- * whose header is @p hdr_len bytes. A malformed list stops the walk; edges
- * already translated stay consistent with the checksum delta.
+ * One walk over the options of @p th, whose header is @p hdr_len bytes:
+ * add @p sack_add to every SACK edge (RFC 2018) unless it is 0, and
+ * @p ts_add to word @p ts of the timestamp option (RFC 7323). A malformed
+ * list stops the walk; what was translated before stays consistent with
+ * the checksum delta.
  */
 static uint32_t
-sack_translate(struct colo_rewriter *rw, uint8_t *th, uint32_t hdr_len, uint32_t offset,
-		uint32_t delta)
+opts_translate(struct colo_rewriter *rw, uint8_t *th, uint32_t hdr_len, uint32_t sack_add,
+		enum ts_word ts, uint32_t ts_add, uint32_t delta)
 {
 	uint8_t *opt = th + sizeof(struct rte_tcp_hdr);
 	uint32_t len = hdr_len - sizeof(struct rte_tcp_hdr);
-	uint32_t i = 0, olen, edge;
+	uint32_t i = 0, olen, edge, at;
 
 	while (i < len && opt[i] != TCPOPT_EOL) {
 		if (opt[i] == TCPOPT_NOP) {
@@ -495,12 +574,18 @@ sack_translate(struct colo_rewriter *rw, uint8_t *th, uint32_t hdr_len, uint32_t
 		if (i + 1 >= len || opt[i + 1] < 2 || i + opt[i + 1] > len)
 			goto bad;
 		olen = opt[i + 1];
-		if (opt[i] == TCPOPT_SACK) {
+		if (opt[i] == TCPOPT_SACK && sack_add != 0) {
 			if (olen < 2 + SACK_BLOCK_LEN || (olen - 2) % SACK_BLOCK_LEN != 0)
 				goto bad;
 			for (edge = i + 2; edge < i + olen; edge += 4)
-				delta = set32(opt + edge, rd32(opt + edge) + offset, delta);
+				delta = set32(opt + edge, rd32(opt + edge) + sack_add, delta);
 			ctr_add(rw, COLO_RW_CTR_SACK_BLOCKS, (olen - 2) / SACK_BLOCK_LEN);
+		} else if (opt[i] == TCPOPT_TIMESTAMP && ts != TS_NONE) {
+			if (olen != TCPOLEN_TIMESTAMP)
+				goto bad;
+			at = i + 2 + 4 * (uint32_t)ts;
+			delta = set32(opt + at, rd32(opt + at) + ts_add, delta);
+			ctr_add(rw, COLO_RW_CTR_TIMESTAMPS, 1);
 		}
 		i += olen;
 	}
@@ -520,11 +605,12 @@ csum_finish(struct colo_rewriter *rw, const struct rte_mbuf *m, uint8_t *th, uin
 	wr16(th + TCP_CKSUM_OFF, csum_apply(rd16(th + TCP_CKSUM_OFF), delta));
 }
 
-/* Client->SVM: ack and SACK edges from the PVM's space into the SVM's. */
+/* Client->SVM: ack, SACK edges and TSecr from the PVM's space into the SVM's. */
 static enum colo_rw_verdict
 client_rewrite(struct colo_rewriter *rw, struct rte_mbuf *m, struct colo_pkt_meta *pm,
-		uint32_t offset)
+		const struct rw_entry *e)
 {
+	uint32_t offset = e->offset;
 	uint32_t hdr_len = pm->payload_off - pm->l4_off;
 	uint32_t delta;
 	uint8_t *th;
@@ -537,16 +623,22 @@ client_rewrite(struct colo_rewriter *rw, struct rte_mbuf *m, struct colo_pkt_met
 	pm->tcp_ack += offset;
 	delta = set32(th + TCP_ACK_OFF, pm->tcp_ack, 0);
 	if (hdr_len > sizeof(struct rte_tcp_hdr))
-		delta = sack_translate(rw, th, hdr_len, offset, delta);
+		delta = opts_translate(rw, th, hdr_len, offset,
+				(e->flags & E_TS) ? TS_ECR : TS_NONE, e->ts_off, delta);
 	csum_finish(rw, m, th, delta);
 	ctr_add(rw, COLO_RW_CTR_REWRITTEN, 1);
 	return COLO_RW_REWRITTEN;
 }
 
-/* SVM->client: seq from the SVM's space into the PVM's. */
+/*
+ * SVM->client: seq and TSval from the SVM's space into the PVM's. Its ACK
+ * and SACK edges name client bytes, the same for both VMs.
+ */
 static enum colo_rw_verdict
-svm_rewrite(struct colo_rewriter *rw, struct rte_mbuf *m, struct colo_pkt_meta *pm, uint32_t offset)
+svm_rewrite(struct colo_rewriter *rw, struct rte_mbuf *m, struct colo_pkt_meta *pm,
+		const struct rw_entry *e)
 {
+	uint32_t hdr_len = pm->payload_off - pm->l4_off;
 	uint32_t delta;
 	uint8_t *th;
 
@@ -555,11 +647,20 @@ svm_rewrite(struct colo_rewriter *rw, struct rte_mbuf *m, struct colo_pkt_meta *
 		return COLO_RW_PASS;
 	}
 	th = rte_pktmbuf_mtod_offset(m, uint8_t *, pm->l4_off);
-	pm->tcp_seq -= offset;
+	pm->tcp_seq -= e->offset;
 	delta = set32(th + TCP_SEQ_OFF, pm->tcp_seq, 0);
+	if ((e->flags & E_TS) && hdr_len > sizeof(struct rte_tcp_hdr))
+		delta = opts_translate(rw, th, hdr_len, 0, TS_VAL, -e->ts_off, delta);
 	csum_finish(rw, m, th, delta);
 	ctr_add(rw, COLO_RW_CTR_REWRITTEN, 1);
 	return COLO_RW_REWRITTEN;
+}
+
+/* One sequence space and one clock (or no timestamps): frames pass as they are. */
+static inline bool
+nothing_to_map(const struct rw_entry *e)
+{
+	return e->offset == 0 && (!(e->flags & E_TS) || e->ts_off == 0);
 }
 
 /* ---- public ---- */
@@ -577,7 +678,7 @@ colo_rewriter_client_to_svm(struct colo_rewriter *rw, struct rte_mbuf *m, uint64
 	idx = entry_get(rw, &pm->key, pm->hash, pm->flags, now_tsc);
 	if (idx < 0)
 		return COLO_RW_PASS;
-	client_track(rw, idx, pm, now_tsc);
+	client_track(rw, idx, m, pm, now_tsc);
 	e = &rw->entries[idx];
 	/* Without ACK there is no ack field to map, and no SACK (RFC 2018). */
 	if (!(pm->flags & COLO_PKT_F_TCP_ACK))
@@ -586,9 +687,9 @@ colo_rewriter_client_to_svm(struct colo_rewriter *rw, struct rte_mbuf *m, uint64
 		ctr_add(rw, COLO_RW_CTR_PENDING, 1);
 		return COLO_RW_PENDING;
 	}
-	if (e->offset == 0)
+	if (nothing_to_map(e))
 		return COLO_RW_PASS;
-	return client_rewrite(rw, m, pm, e->offset);
+	return client_rewrite(rw, m, pm, e);
 }
 
 /* The client->server key of a server->client frame, and its hash. */
@@ -618,24 +719,24 @@ colo_rewriter_svm_to_client(struct colo_rewriter *rw, struct rte_mbuf *m, uint64
 	idx = entry_get(rw, &key, hash, pm->flags, now_tsc);
 	if (idx < 0)
 		return COLO_RW_PASS;
-	svm_track(rw, idx, pm, now_tsc);
+	svm_track(rw, idx, m, pm, now_tsc);
 	e = &rw->entries[idx];
 	if (!(e->flags & E_OFFSET)) {
 		ctr_add(rw, COLO_RW_CTR_PENDING, 1);
 		return COLO_RW_PENDING;
 	}
-	if (e->offset == 0)
+	if (nothing_to_map(e))
 		return COLO_RW_PASS;
-	return svm_rewrite(rw, m, pm, e->offset);
+	return svm_rewrite(rw, m, pm, e);
 }
 
 void
 colo_rewriter_pvm_to_client(struct colo_rewriter *rw, const struct rte_mbuf *m, uint64_t now_tsc)
 {
 	const struct colo_pkt_meta *pm = colo_pkt_meta(m);
+	uint32_t hash, tsval, tsecr;
 	struct rw_entry *e;
 	struct colo_key key;
-	uint32_t hash;
 	int32_t idx;
 
 	if (!(pm->flags & COLO_PKT_F_TCP_SYN) || !is_tcp(rw, pm))
@@ -650,10 +751,14 @@ colo_rewriter_pvm_to_client(struct colo_rewriter *rw, const struct rte_mbuf *m, 
 	/* The PVM's own SYN is authoritative over an ISN inferred from an ACK. */
 	e->hs.pvm_isn = pm->tcp_seq;
 	e->flags |= E_PVM_ISN;
+	if (tcp_ts(m, pm, &tsval, &tsecr)) {
+		e->hs.pvm_ts = tsval;
+		e->flags |= E_PVM_TS;
+	}
 	learn(rw, e);
 }
 
-/* After a checkpoint the SVM is a copy of the PVM: one sequence space. */
+/* After a checkpoint the SVM is a copy of the PVM: one sequence space, one clock. */
 static void
 reset_list(struct colo_rewriter *rw, uint32_t idx)
 {
@@ -662,11 +767,13 @@ reset_list(struct colo_rewriter *rw, uint32_t idx)
 	for (; idx != NONE; idx = e->next) {
 		e = &rw->entries[idx];
 		if (!(e->flags & E_OFFSET)) {
-			e->flags = (e->flags & ~E_BOTH_ISN) | E_OFFSET;
+			e->flags = (e->flags & ~(E_BOTH_ISN | E_BOTH_TS)) | E_OFFSET;
 			e->fin.client_end = 0;
 			e->fin.svm_end = 0;
 		}
+		e->flags &= ~E_TS;
 		e->offset = 0;
+		e->ts_off = 0;
 	}
 }
 
@@ -725,6 +832,7 @@ colo_rewriter_lookup(const struct colo_rewriter *rw, const struct colo_key *key,
 	e = &rw->entries[idx];
 	info->state = entry_state(e);
 	info->offset = (e->flags & E_OFFSET) ? e->offset : 0;
+	info->ts_offset = (e->flags & E_TS) ? e->ts_off : 0;
 	info->last_tsc = e->last_tsc;
 	return 0;
 }

@@ -25,6 +25,15 @@
  * += offset. SVM->client frames get seq -= offset; their ACK and SACK edges
  * name client bytes, which both VMs see alike, so they are left alone.
  *
+ * Timestamps (RFC 7323). Each VM stamps TSval with its own clock, and the
+ * client echoes the PVM's in TSecr. Since Linux 6.14 (commit 3ba075278c11,
+ * also in stable kernels) a server in SYN_RECV drops a handshake ACK whose
+ * TSecr is not one of the TSvals of its SYN-ACKs, so an SVM given the
+ * PVM's echo never completes the handshake. When both handshake frames
+ * carry timestamps, ts_offset = SVM TSval - PVM TSval is learned with the
+ * ISNs (the PVM's TSval from its mirrored SYN, else the client's first
+ * TSecr): client->SVM TSecr += ts_offset, SVM->client TSval -= ts_offset.
+ *
  * Learning (offset = SVM ISN - PVM ISN, mod 2^32). A SYN in any direction
  * creates the entry. The SVM ISN is the seq of the SVM's SYN or SYN-ACK.
  * The PVM ISN is, first choice, the seq of the PVM's own SYN or SYN-ACK
@@ -52,10 +61,9 @@
  * closed entry, else evicts the least recently active one (counted, first
  * one logged): nothing leaks and nothing is wiped.
  *
- * Untouched: TCP timestamps (the compare engine ignores options, and the
- * SVM only sees the PVM's TSval echoed, which Linux uses for RTT samples
- * at most), fragments, and frames that cannot be edited in place (counted
- * as skipped).
+ * Untouched: fragments, and frames that cannot be edited in place
+ * (counted as skipped). The compare engine ignores options, so a clock
+ * drift between the VMs after the handshake costs nothing.
  *
  * Checksum offload. When an mbuf says its TCP checksum is only the
  * pseudo-header sum (TX_TCP_CKSUM or TX_TCP_SEG requested, or
@@ -72,6 +80,7 @@
 	X(SKIPPED, "skipped", "TCP fragments, split headers or shared mbufs left unchanged") \
 	X(CSUM_PARTIAL, "csum_partial", "rewritten segments whose checksum is left to offload") \
 	X(SACK_BLOCKS, "sack_blocks", "SACK blocks translated")                           \
+	X(TIMESTAMPS, "timestamps", "timestamp options translated (SVM TSval, client TSecr)") \
 	X(BAD_OPTS, "bad_opts", "segments with malformed TCP options (SACK not translated)") \
 	X(CREATED, "created", "entries created by a SYN")                                 \
 	X(LEARNED, "learned", "offsets learned from a handshake")                         \
@@ -121,6 +130,8 @@ struct colo_rewriter_params {
 struct colo_rw_info {
 	enum colo_rw_state state;
 	uint32_t offset;   /**< SVM ISN - PVM ISN; 0 until learned and after a reset */
+	uint32_t ts_offset; /**< SVM TSval - PVM TSval; 0 without timestamps, until learned
+			     *   and after a reset */
 	uint64_t last_tsc; /**< last packet, or the moment it closed */
 };
 
@@ -142,7 +153,8 @@ void colo_rewriter_free(struct colo_rewriter *rw);
 
 /**
  * Translate a classified client->SVM frame (a mirrored client frame) in
- * place: ack and SACK edges += offset. Learns the PVM ISN from the first ACK.
+ * place: ack and SACK edges += offset, TSecr += ts_offset. Learns the PVM
+ * ISN (and handshake TSval) from the first ACK.
  * Owning lcore only.
  *
  * @return what was done; never fails as a whole (odd frames are counted).
@@ -152,7 +164,8 @@ enum colo_rw_verdict colo_rewriter_client_to_svm(
 
 /**
  * Translate a classified SVM->client frame (SVM output) in place:
- * seq -= offset. Learns the SVM ISN from its SYN or SYN-ACK.
+ * seq -= offset, TSval -= ts_offset. Learns the SVM ISN (and TSval) from
+ * its SYN or SYN-ACK.
  * Owning lcore only.
  *
  * @return what was done; never fails as a whole (odd frames are counted).
@@ -161,16 +174,17 @@ enum colo_rw_verdict colo_rewriter_svm_to_client(
 		struct colo_rewriter *rw, struct rte_mbuf *m, uint64_t now_tsc);
 
 /**
- * Learn the PVM ISN from a classified frame of the primary's output (a
- * mirror, when the deployment provides one). Only SYNs matter; the frame is
+ * Learn the PVM ISN and TSval from a classified frame of the primary's
+ * output (a mirror, when the deployment provides one). Only SYNs matter; the frame is
  * never modified. Owning lcore only.
  */
 void colo_rewriter_pvm_to_client(
 		struct colo_rewriter *rw, const struct rte_mbuf *m, uint64_t now_tsc);
 
 /**
- * Checkpoint done: set the offset of every entry to 0 (the SVM is now a
- * copy of the PVM), including entries still learning. Owning lcore only.
+ * Checkpoint done: set the offsets of every entry to 0 (the SVM is now a
+ * copy of the PVM, clock included), including entries still learning.
+ * Owning lcore only.
  */
 void colo_rewriter_reset(struct colo_rewriter *rw);
 

@@ -31,7 +31,22 @@
 	X(CONN_EVICTED, "conn_evicted", "connections evicted because the table was full") \
 	X(TX_RETRY, "tx_retry", "TX bursts the outbound port did not fully accept")       \
 	X(NOTIFY_ERRORS, "notify_errors", "bad records on the notify socket")             \
-	X(LINK_EVENTS, "link_events", "port link up/down events")
+	X(LINK_EVENTS, "link_events", "port link up/down events")                         \
+	X(SYN_MIRROR_TX, "syn_mirror_tx", "PVM SYN/SYN-ACK copies sent over the link")    \
+	X(SYN_MIRROR_DROP, "syn_mirror_drop", "PVM SYN/SYN-ACK copies not sent (no mbuf, link full)") \
+	X(SYN_MIRROR_RX, "syn_mirror_rx", "PVM SYN/SYN-ACK copies received over the link") \
+	X(SVM_RX, "svm_rx", "frames received from the SVM (secondary role)")              \
+	X(SVM_TO_LINK, "svm_to_link", "SVM frames sent to the primary host")              \
+	X(SVM_TO_OUTBOUND, "svm_to_outbound", "SVM frames sent to the clients after failover") \
+	X(SVM_TX_DROP, "svm_tx_drop", "SVM frames the link or outbound port refused")     \
+	X(LINK_RX, "link_rx", "frames received over the link (secondary role)")           \
+	X(CLIENT_TO_SVM, "client_to_svm", "client frames delivered to the SVM")           \
+	X(CLIENT_TX_DROP, "client_tx_drop", "client frames the SVM port refused")         \
+	X(LINK_IGNORED, "link_ignored", "link frames freed: after failover, or a bad encapsulation") \
+	X(OUTBOUND_IGNORED, "outbound_ignored", "outbound frames freed before failover (secondary role)") \
+	X(REWRITE_HELD, "rewrite_held", "SVM frames held until their TCP offset was known") \
+	X(REWRITE_HOLD_EXPIRED, "rewrite_hold_expired", "held SVM frames sent unmapped after rewrite_hold") \
+	X(FAILOVERS, "failovers", "failovers performed (0 or 1)")
 
 #define COLO_PARSE_ERRS(X)                                                                 \
 	X(RUNT, "runt", "frame shorter than an Ethernet header")                          \
@@ -70,7 +85,9 @@
 	X(RING_FULL, "ring_full", "RX->compare ring had no room")                         \
 	X(QUEUE_FULL, "queue_full", "connection secondary queue at max_queue")            \
 	X(SHUTDOWN, "shutdown", "freed at shutdown")                                      \
-	X(NOCONN, "noconn", "no connection slot could be had")
+	X(NOCONN, "noconn", "no connection slot could be had")                            \
+	X(BYPASS, "bypass", "the flow matches a bypass rule")                             \
+	X(FAILOVER, "failover", "the secondary is ignored after a failover")
 
 #define COLO_RELEASE_REASONS(X)                                                            \
 	X(MATCH, "match", "bytes verified against the secondary")                         \
@@ -81,7 +98,9 @@
 	X(STALE, "stale", "received before the last checkpoint")                          \
 	X(EVICT, "evict", "connection evicted")                                           \
 	X(SHUTDOWN, "shutdown", "released at shutdown")                                   \
-	X(NOCONN, "noconn", "no connection slot could be had; passed uncompared")
+	X(NOCONN, "noconn", "no connection slot could be had; passed uncompared")         \
+	X(BYPASS, "bypass", "the flow matches a bypass rule; passed uncompared")          \
+	X(FAILOVER, "failover", "passed uncompared after a failover")
 
 #define COLO_CKPT_REASONS(X)                                                               \
 	X(MISMATCH_TCP, "mismatch_tcp", "TCP bytes at the same sequence differ")          \

@@ -14,6 +14,7 @@ Steps:
     wait-ckpt[=S]     expect DO_CHECKPOINT within S seconds (default --timeout)
     no-ckpt=S         expect no record at all for S seconds
     done              send COLO_CHECKPOINT
+    failover          send COLO_FAILOVER (colo-proxy's own message, docs/deployment.md)
     garbage           send a well-framed unknown message
     oversized         send a record of length 69633, body included
     partial           send a prefix and half a body (complete it or disconnect)
@@ -39,6 +40,7 @@ PROXY_INIT = b"COLO_USERSPACE_PROXY_INIT"
 GET_XEN_INIT = b"COLO_COMPARE_GET_XEN_INIT"
 DO_CHECKPOINT = b"DO_CHECKPOINT"
 CHECKPOINT_DONE = b"COLO_CHECKPOINT"
+FAILOVER = b"COLO_FAILOVER"
 MAX_LEN = 69632
 
 
@@ -171,6 +173,9 @@ class NotifyClient:
     def checkpoint_done(self):
         self.send(CHECKPOINT_DONE)
 
+    def failover(self):
+        self.send(FAILOVER)
+
     def send_garbage(self):
         self.send(b"NOT_A_COLO_MESSAGE")
 
@@ -207,6 +212,8 @@ def run_step(client, step, timeout):
         client.expect_nothing(_seconds(arg, timeout))
     elif name == "done":
         client.checkpoint_done()
+    elif name == "failover":
+        client.failover()
     elif name == "garbage":
         client.send_garbage()
     elif name == "oversized":

@@ -51,6 +51,17 @@ CHECKPOINTS = {
               'offset': 204, 'tcp_seq': 1000751, 'epoch': 2, 'time_ms': 61000,
               'age_ms': 500}],
 }
+# /colo/latency (app/latency.c), two rows and four of the 32 buckets:
+# udp has 3 frames below 2 us, 1 in [2, 4) us and 1 in the open last bucket.
+LATENCY = {
+    'unit': 'us',
+    'udp': {'count': 5, 'sum_us': 1073741830, 'p50_us': 2, 'p99_us': 1073741824,
+            'p999_us': 1073741824, 'lt_1': 0, 'lt_2': 3, 'lt_4': 1, 'lt_1073741824': 0,
+            'ge_1073741824': 1},
+    'all': {'count': 5, 'sum_us': 1073741830, 'p50_us': 2, 'p99_us': 1073741824,
+            'p999_us': 1073741824, 'lt_1': 0, 'lt_2': 3, 'lt_4': 1, 'lt_1073741824': 0,
+            'ge_1073741824': 1},
+}
 CONFIG = {'compare_timeout': '3000', 'layout': 'split', 'primary_port_id': 0,
           'secondary_port_id': 1, 'outbound_port_id': 2}
 PORTS = {0: 'net_pcap0', 1: 'net_pcap1', 2: 'net_pcap2'}
@@ -68,7 +79,8 @@ def answer(cmd):
     """The data DPDK would put under the command's name."""
     name, _, param = cmd.partition(',')
     if name == '/':
-        return ['/', '/colo/checkpoints', '/colo/config', '/colo/stats', '/eal/params',
+        return ['/', '/colo/checkpoints', '/colo/config', '/colo/latency', '/colo/stats',
+                '/eal/params',
                 '/ethdev/info', '/ethdev/list', '/ethdev/stats', '/help', '/info']
     if name == '/colo/stats':
         return STATS
@@ -76,6 +88,8 @@ def answer(cmd):
         return CHECKPOINTS
     if name == '/colo/config':
         return CONFIG
+    if name == '/colo/latency':
+        return LATENCY
     if name == '/ethdev/list':
         return sorted(PORTS)
     if name in ('/ethdev/stats', '/ethdev/info') and param.isdigit() \
@@ -151,8 +165,10 @@ def parse(text):
         m = SAMPLE.match(line)
         assert m, 'bad sample line: %r' % line
         name, labels, value = m.groups()
-        suffix = {'counter': '_total', 'info': '_info'}.get(types[family], '')
-        assert name == family + suffix, '%s outside its family %s' % (name, family)
+        suffixes = {'counter': ('_total',), 'info': ('_info',),
+                    'histogram': ('_bucket', '_count', '_sum')}.get(types[family], ('',))
+        assert name in [family + x for x in suffixes], \
+            '%s outside its family %s' % (name, family)
         key = (name, labels or '')
         assert key not in samples, 'sample %s twice' % (key,)
         samples[key] = float(value)
@@ -232,6 +248,17 @@ class Exporter(unittest.TestCase):
             ('colo_ethdev_obytes_total', '{port="2"}'): 1280,
             ('colo_ethdev_ierrors_total', '{port="1"}'): 1,
             ('colo_ethdev_rx_nombuf_total', '{port="0"}'): 0,
+            # hold times: cumulative buckets in seconds, +Inf, count and sum
+            ('colo_hold_time_seconds_bucket', '{proto="udp",le="1e-06"}'): 0,
+            ('colo_hold_time_seconds_bucket', '{proto="udp",le="2e-06"}'): 3,
+            ('colo_hold_time_seconds_bucket', '{proto="udp",le="4e-06"}'): 4,
+            ('colo_hold_time_seconds_bucket', '{proto="udp",le="1073.741824"}'): 4,
+            ('colo_hold_time_seconds_bucket', '{proto="udp",le="+Inf"}'): 5,
+            ('colo_hold_time_seconds_count', '{proto="udp"}'): 5,
+            ('colo_hold_time_seconds_sum', '{proto="udp"}'): 1073.74183,
+            ('colo_hold_time_quantile_seconds', '{proto="udp",quantile="0.5"}'): 2e-06,
+            ('colo_hold_time_quantile_seconds', '{proto="udp",quantile="0.999"}'):
+                1073.741824,
         }
         for key, value in expect.items():
             self.assertIn(key, s)
@@ -243,6 +270,10 @@ class Exporter(unittest.TestCase):
                     'colo_uptime_seconds', 'colo_checkpoint_outstanding'):
             self.assertEqual(types[fam], 'gauge', fam)
         self.assertEqual(types['colo_ethdev_port'], 'info')
+        self.assertEqual(types['colo_hold_time_seconds'], 'histogram')
+        self.assertEqual(types['colo_hold_time_quantile_seconds'], 'gauge')
+        # "all" is the sum of the rows: left to PromQL.
+        self.assertFalse(any('proto="all"' in labels for _, labels in s))
         # Every metric is colo_*; the nested groups and the per-queue
         # arrays are not exported; the reason counters are not duplicated.
         self.assertTrue(all(name.startswith('colo_') for name, _ in s))

@@ -3,7 +3,9 @@
  * Unit suite of lib/colo_divergence.c: the callback sees the pair of frames
  * the engine compared and the first differing byte in each (TCP by
  * sequence number across different segmentations, FIFO engines by header),
- * once per connection and epoch, with the request it belongs to.
+ * once per connection and epoch, with the request it belongs to; with a
+ * history, the connection's earlier frames come along, and every frame the
+ * history held is back in the pool when the context is freed.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -76,14 +78,30 @@ stop(void)
 }
 
 static struct rte_mbuf *
-feed(enum colo_side side, const struct frame_spec *fs)
+feed_at(enum colo_side side, const struct frame_spec *fs, uint64_t tsc)
 {
 	struct rte_mbuf *m = frame_make(pool, fs);
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
-	colo_pkt_classify(m, side, colo_ckpt_epoch(colo_ctx_ckpt(ctx)), 1, NULL);
-	colo_compare_burst(ctx, &m, 1, 1);
+	colo_pkt_classify(m, side, colo_ckpt_epoch(colo_ctx_ckpt(ctx)), tsc, NULL);
+	colo_compare_burst(ctx, &m, 1, tsc);
 	return m;
+}
+
+static struct rte_mbuf *
+feed(enum colo_side side, const struct frame_spec *fs)
+{
+	return feed_at(side, fs, 1);
+}
+
+/* What TX does with released primaries: free them (our reference). */
+static void
+transmit(void)
+{
+	struct rte_mbuf *m;
+
+	while (rte_ring_dequeue(out, (void **)&m) == 0)
+		rte_pktmbuf_free(m);
 }
 
 static struct frame_spec
@@ -278,6 +296,138 @@ test_without_callback(void)
 	stop();
 }
 
+/* Payload byte 0 of a UDP context frame, the tag the tests put there. */
+static uint8_t
+tag_of(const struct rte_mbuf *m)
+{
+	return *rte_pktmbuf_mtod_offset(m, const uint8_t *, UDP_PAYLOAD_OFF);
+}
+
+/* Three matched pairs on the connection and one on another, then a
+ * mismatch: the last two of each side come along, oldest arrival first. */
+static void
+test_history_context(void)
+{
+	uint8_t pay[8][20];
+	struct frame_spec fs, other;
+	unsigned int i;
+
+	start(true);
+	CU_ASSERT_EQUAL(colo_divergence_history(ctx, 16, 2), 0);
+	for (i = 0; i < 8; i++)
+		memset(pay[i], 'A' + i, sizeof(pay[i]));
+	for (i = 0; i < 3; i++) {
+		fs = udp(20, pay[i]);
+		feed_at(COLO_SIDE_PRIMARY, &fs, 10 * i + 1);
+		feed_at(COLO_SIDE_SECONDARY, &fs, 10 * i + 2);
+	}
+	other = udp(20, pay[7]);
+	other.sport = 1;
+	feed_at(COLO_SIDE_PRIMARY, &other, 40);
+	feed_at(COLO_SIDE_SECONDARY, &other, 41);
+	transmit();
+	fs = udp(20, pay[3]);
+	feed_at(COLO_SIDE_PRIMARY, &fs, 50);
+	fs = udp(20, pay[4]);
+	feed_at(COLO_SIDE_SECONDARY, &fs, 51);
+
+	CU_ASSERT_EQUAL_FATAL(nb_seen, 1);
+	CU_ASSERT_EQUAL_FATAL(seen.nb_context, 4);
+	/* Pairs 1 and 2 (tags B, C): P at 11, S at 12, P at 21, S at 22. */
+	CU_ASSERT_EQUAL(tag_of(seen.context[0]), 'B');
+	CU_ASSERT_EQUAL(colo_pkt_meta(seen.context[0])->side, COLO_SIDE_PRIMARY);
+	CU_ASSERT_EQUAL(tag_of(seen.context[1]), 'B');
+	CU_ASSERT_EQUAL(colo_pkt_meta(seen.context[1])->side, COLO_SIDE_SECONDARY);
+	CU_ASSERT_EQUAL(tag_of(seen.context[2]), 'C');
+	CU_ASSERT_EQUAL(colo_pkt_meta(seen.context[2])->side, COLO_SIDE_PRIMARY);
+	CU_ASSERT_EQUAL(tag_of(seen.context[3]), 'C');
+	CU_ASSERT_EQUAL(colo_pkt_meta(seen.context[3])->side, COLO_SIDE_SECONDARY);
+	stop();
+}
+
+/* A TCP segment queued ahead of the differing one is context too. */
+static void
+test_history_queued_ahead(void)
+{
+	uint8_t other[200];
+	struct rte_mbuf *p1, *s1;
+	struct frame_spec fs;
+
+	start(true);
+	CU_ASSERT_EQUAL(colo_divergence_history(ctx, 16, 4), 0);
+	memcpy(other, stream, sizeof(other));
+	other[150] ^= 1;
+	/* The secondary's first segment arrives with an ACK the primary's
+	 * data has not reached: the primary's first 100 bytes match and leave;
+	 * the next 100 differ. */
+	fs = tcp(ISN, 100, stream);
+	p1 = feed_at(COLO_SIDE_PRIMARY, &fs, 1);
+	fs = tcp(ISN + 100, 100, stream + 100);
+	feed_at(COLO_SIDE_PRIMARY, &fs, 2);
+	fs = tcp(ISN, 100, other);
+	s1 = feed_at(COLO_SIDE_SECONDARY, &fs, 3);
+	fs = tcp(ISN + 100, 100, other + 100);
+	feed_at(COLO_SIDE_SECONDARY, &fs, 4);
+	CU_ASSERT_EQUAL_FATAL(nb_seen, 1);
+	CU_ASSERT_EQUAL(seen.tcp_seq, ISN + 150);
+	CU_ASSERT_EQUAL_FATAL(seen.nb_context, 2);
+	CU_ASSERT_PTR_EQUAL(seen.context[0], p1);
+	CU_ASSERT_PTR_EQUAL(seen.context[1], s1);
+	stop();
+}
+
+/* The history holds at most its size in frames, and gives them back. */
+static void
+test_history_bounded(void)
+{
+	struct frame_spec fs;
+	unsigned int i;
+
+	start(true);
+	CU_ASSERT_EQUAL(colo_divergence_history(NULL, 8, 2), -EINVAL);
+	CU_ASSERT_EQUAL(colo_divergence_history(ctx, 8, 0), -EINVAL);
+	CU_ASSERT_EQUAL(colo_divergence_history(ctx, 8, COLO_DIVERGENCE_MAX_CONTEXT), -EINVAL);
+	CU_ASSERT_EQUAL(colo_divergence_history(ctx, 5, 2), 0); /* 8 slots */
+	fs = udp(40, stream);
+	for (i = 0; i < 50; i++) {
+		feed(COLO_SIDE_PRIMARY, &fs);
+		feed(COLO_SIDE_SECONDARY, &fs);
+	}
+	transmit();
+	CU_ASSERT_EQUAL(rte_mempool_in_use_count(pool), 8);
+	CU_ASSERT_EQUAL(st.release[COLO_REL_MATCH], 50);
+	CU_ASSERT_EQUAL(st.discard[COLO_DISCARD_MATCH], 50);
+	/* Removing the history gives them back at once. */
+	CU_ASSERT_EQUAL(colo_divergence_history(ctx, 0, 0), 0);
+	CU_ASSERT_EQUAL(rte_mempool_in_use_count(pool), 0);
+	CU_ASSERT_EQUAL(colo_divergence_history(ctx, 8, 2), 0);
+	feed(COLO_SIDE_PRIMARY, &fs);
+	feed(COLO_SIDE_SECONDARY, &fs);
+	/* stop() frees the context while the history holds frames. */
+	stop();
+}
+
+/* Without a history, reports carry no context. */
+static void
+test_no_history_no_context(void)
+{
+	uint8_t b[40];
+	struct frame_spec fs;
+
+	start(true);
+	memcpy(b, stream, sizeof(b));
+	b[3] ^= 1;
+	fs = udp(40, stream);
+	feed(COLO_SIDE_PRIMARY, &fs);
+	feed(COLO_SIDE_SECONDARY, &fs);
+	feed(COLO_SIDE_PRIMARY, &fs);
+	fs.payload = b;
+	feed(COLO_SIDE_SECONDARY, &fs);
+	CU_ASSERT_EQUAL_FATAL(nb_seen, 1);
+	CU_ASSERT_EQUAL(seen.nb_context, 0);
+	stop();
+}
+
 int
 main(void)
 {
@@ -304,6 +454,14 @@ main(void)
 	CU_add_test(suite, "FIFO engines report the queue heads at the same L4 place",
 			test_udp_pair);
 	CU_add_test(suite, "no callback, no report", test_without_callback);
+	CU_add_test(suite, "the history gives the last frames of each side, oldest first",
+			test_history_context);
+	CU_add_test(suite, "a TCP segment queued ahead of the differing one is context",
+			test_history_queued_ahead);
+	CU_add_test(suite, "the history holds at most its size and gives every frame back",
+			test_history_bounded);
+	CU_add_test(suite, "without a history a report carries no context",
+			test_no_history_no_context);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_tests_failed() + CU_get_number_of_failures();

@@ -17,6 +17,7 @@ static const enum colo_notify_msg all_msgs[] = {
 	COLO_NOTIFY_MSG_GET_XEN_INIT,
 	COLO_NOTIFY_MSG_DO_CHECKPOINT,
 	COLO_NOTIFY_MSG_CHECKPOINT_DONE,
+	COLO_NOTIFY_MSG_FAILOVER,
 };
 
 #define NB_MSGS (sizeof(all_msgs) / sizeof(all_msgs[0]))
@@ -79,7 +80,7 @@ static void
 test_message_strings_exact(void)
 {
 	static const char *const expect[] = { "COLO_USERSPACE_PROXY_INIT",
-		"COLO_COMPARE_GET_XEN_INIT", "DO_CHECKPOINT", "COLO_CHECKPOINT" };
+		"COLO_COMPARE_GET_XEN_INIT", "DO_CHECKPOINT", "COLO_CHECKPOINT", "COLO_FAILOVER" };
 	uint8_t buf[COLO_NOTIFY_ENC_MAX];
 	unsigned int i;
 	const char *s;

@@ -208,6 +208,9 @@ test_cap(void)
 
 	w = colo_pcapng_open(path, ifs, 2, 0, cap);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	/* What a write will add, known before it is made. */
+	CU_ASSERT_EQUAL(colo_pcapng_block_size(w, 100, "comment 1"), 152);
+	CU_ASSERT_EQUAL(colo_pcapng_block_size(w, 60, NULL), 8 + 20 + 60 + 4);
 	CU_ASSERT_EQUAL(colo_pcapng_write(w, 0, TS0, frame, 100, "comment 1"), 0);
 	CU_ASSERT_EQUAL(colo_pcapng_write(w, 1, TS0, frame, 100, "comment 2"), 0);
 	CU_ASSERT_EQUAL(colo_pcapng_write(w, 0, TS0, frame, 100, "comment 3"), -ENOSPC);
@@ -242,6 +245,8 @@ test_snaplen(void)
 
 	w = colo_pcapng_open(path, ifs, 1, 64, 0);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	/* Sized as cut: 8 + 20 + 64 + (4 + 4) + 4 + 4. */
+	CU_ASSERT_EQUAL(colo_pcapng_block_size(w, 200, "cut"), 108);
 	CU_ASSERT_EQUAL(colo_pcapng_write(w, 0, TS0, frame, 200, "cut"), 0);
 	CU_ASSERT_EQUAL(colo_pcapng_write(w, 1, TS0, frame, 60, NULL), -EINVAL);
 	CU_ASSERT_EQUAL(colo_pcapng_close(w), 0);

@@ -851,6 +851,62 @@ test_key_format(void)
 	CU_ASSERT_EQUAL(colo_key_format(&pm.key, NULL, 0), -EINVAL);
 }
 
+/* Every text colo_key_format() writes parses back to the same key. */
+static void
+test_key_parse_roundtrip(void)
+{
+	static const struct frame_spec specs[] = {
+		{ .family = 4, .proto = IPPROTO_TCP, .sport = 80, .dport = 3333 },
+		{ .family = 6, .proto = IPPROTO_UDP, .sport = 53, .nb_vlan = 2, .vlan = { 5, 6 } },
+		{ .family = 4, .proto = IPPROTO_ICMP, .nb_vlan = 1, .vlan = { 100 } },
+		{ .family = 6, .proto = IPPROTO_ICMPV6 },
+		{ .family = 4, .proto = 253 },
+		{ .family = 4, .proto = IPPROTO_ESP, .sport = 0x1234, .dport = 0x5678 },
+		{ .family = 0 },
+	};
+	struct colo_pkt_meta pm;
+	struct colo_key key;
+	uint8_t buf[BUF_SIZE];
+	char txt[128];
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(specs); i++) {
+		pm = classify(buf, build(&specs[i], buf));
+		colo_key_format(&pm.key, txt, sizeof(txt));
+		CU_ASSERT_EQUAL(colo_key_parse(txt, &key), 0);
+		CU_ASSERT_EQUAL(memcmp(&key, &pm.key, sizeof(key)), 0);
+		if (memcmp(&key, &pm.key, sizeof(key)) != 0)
+			fprintf(stderr, "roundtrip of '%s' differs\n", txt);
+	}
+}
+
+static void
+test_key_parse_rejects(void)
+{
+	static const char *const bad[] = {
+		"",
+		"tcp",
+		"tcp 10.0.0.1:80",
+		"tcp 10.0.0.1:80 < 10.0.0.2:3333",
+		"tcp 10.0.0.1:80 > 10.0.0.2:70000",
+		"tcp 10.0.0.1:80 > [fd00::2]:3333",
+		"tcp 10.0.0.1:80  > 10.0.0.2:3333",
+		"tcp 10.0.0.01:80 > 10.0.0.2:3333",
+		"bogus 10.0.0.1 > 10.0.0.2",
+		"udp 10.0.0.1:1 > 10.0.0.2:2 vlan 5000",
+		"udp 10.0.0.1:1 > 10.0.0.2:2 extra",
+	};
+	struct colo_key key;
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(bad); i++) {
+		CU_ASSERT_EQUAL(colo_key_parse(bad[i], &key), -EINVAL);
+		if (colo_key_parse(bad[i], &key) != -EINVAL)
+			fprintf(stderr, "'%s' was accepted\n", bad[i]);
+	}
+	CU_ASSERT_EQUAL(colo_key_parse(NULL, &key), -EINVAL);
+}
+
 /* A malformed frame: a good frame, a patch, and the one reason expected. */
 struct bad_case {
 	const char *what;
@@ -1196,6 +1252,8 @@ static const struct {
 	{ "equal keys hash equal; direction matters", test_equal_keys_equal_hashes },
 	{ "chained mbuf parses like the flat frame", test_chained_mbuf_parses_like_flat },
 	{ "key format", test_key_format },
+	{ "every formatted key parses back to the same key", test_key_parse_roundtrip },
+	{ "a text that is not a formatted key is rejected", test_key_parse_rejects },
 	{ "every malformed class has its reason and counter", test_every_malformed_class_counted },
 	{ "malformed frame without stats is still classified", test_malformed_without_stats },
 	{ "well-formed frames count no parse error", test_good_frames_count_nothing },

@@ -12,8 +12,10 @@
 #include <CUnit/Basic.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
+#include <rte_tcp.h>
 
 #include "colo_compare.h"
+#include "colo_divergence.h"
 #include "colo_pkt.h"
 #include "frames.h"
 
@@ -132,6 +134,78 @@ test_conn_touched_after_now_is_not_expired(void)
 	ctx_stop();
 }
 
+static struct colo_divergence last_report;
+static unsigned int nb_reports;
+
+static void
+on_divergence(const struct colo_divergence *d, void *arg)
+{
+	(void)arg;
+	last_report = *d;
+	nb_reports++;
+}
+
+static struct rte_mbuf *
+tcp_frame(enum colo_side side, uint32_t seq, uint8_t flags, const uint8_t *payload, uint16_t len)
+{
+	struct frame_spec fs = {
+		.family = 4,
+		.proto = IPPROTO_TCP,
+		.sport = 80,
+		.dport = 40000,
+		.seq = seq,
+		.ack = 5000,
+		.tcp_flags = flags,
+		.payload = payload,
+		.payload_len = len,
+	};
+	struct rte_mbuf *m = frame_make(pool, &fs);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	colo_pkt_classify(m, side, colo_ckpt_epoch(colo_ctx_ckpt(ctx)), 1, NULL);
+	return m;
+}
+
+/*
+ * fuzz_compare, input 08 00 3d 3d ff ff 00 00 00 00 00 00 ff 00 ff ff 02 00
+ * 00 00 00 01 08 06 ff ff ff 07 08 07. Primaries are queued in arrival
+ * order: a lone FIN at 1005 that came first also covers the differing
+ * sequence number 1005, and the report named it with the offset of the
+ * segment actually compared, 5 bytes past its end. Fixed in
+ * lib/colo_divergence.c (tcp_find_primary).
+ */
+static void
+test_divergence_names_the_compared_primary(void)
+{
+	uint8_t data[20], other[20];
+	struct rte_mbuf *fin, *seg, *sec;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = other[i] = (uint8_t)i;
+	other[5] ^= 0xff;
+	ctx_start(3000, 120000);
+	nb_reports = 0;
+	CU_ASSERT_EQUAL(colo_divergence_register(ctx, on_divergence, NULL), 0);
+	fin = tcp_frame(COLO_SIDE_PRIMARY, 1005, RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG, NULL, 0);
+	seg = tcp_frame(COLO_SIDE_PRIMARY, 1000, RTE_TCP_ACK_FLAG, data, sizeof(data));
+	sec = tcp_frame(COLO_SIDE_SECONDARY, 1000, RTE_TCP_ACK_FLAG, other, sizeof(other));
+	colo_compare_burst(ctx, &fin, 1, 1);
+	colo_compare_burst(ctx, &seg, 1, 1);
+	colo_compare_burst(ctx, &sec, 1, 1);
+
+	CU_ASSERT_EQUAL(st.trigger[COLO_CKPT_MISMATCH_TCP], 1);
+	CU_ASSERT_EQUAL_FATAL(nb_reports, 1);
+	CU_ASSERT_EQUAL(last_report.tcp_seq, 1005);
+	CU_ASSERT_PTR_EQUAL(last_report.pkt[COLO_SIDE_PRIMARY], seg);
+	CU_ASSERT_PTR_EQUAL(last_report.pkt[COLO_SIDE_SECONDARY], sec);
+	CU_ASSERT_EQUAL(last_report.offset[COLO_SIDE_PRIMARY], 54 + 5);
+	CU_ASSERT_EQUAL(last_report.offset[COLO_SIDE_SECONDARY], 54 + 5);
+	CU_ASSERT(last_report.offset[COLO_SIDE_PRIMARY] <
+			(int32_t)rte_pktmbuf_pkt_len(last_report.pkt[COLO_SIDE_PRIMARY]));
+	ctx_stop();
+}
+
 int
 main(void)
 {
@@ -152,7 +226,9 @@ main(void)
 			CU_add_test(suite, "frame stamped after the scan's now does not time out",
 					test_frame_stamped_after_now_does_not_time_out) == NULL ||
 			CU_add_test(suite, "connection touched after the scan's now is not expired",
-					test_conn_touched_after_now_is_not_expired) == NULL) {
+					test_conn_touched_after_now_is_not_expired) == NULL ||
+			CU_add_test(suite, "divergence report names the compared primary",
+					test_divergence_names_the_compared_primary) == NULL) {
 		CU_cleanup_registry();
 		return 1;
 	}

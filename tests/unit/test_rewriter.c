@@ -1182,6 +1182,210 @@ test_allocates_nothing(void)
 	rw_stop();
 }
 
+/* ---- timestamps (RFC 7323) ---- */
+
+/* The clocks of the test: the client's, and the PVM's and SVM's at their SYN-ACKs. */
+#define TS_C 7000u
+#define TS_P 100000u
+#define TS_S 100007u
+
+/* NOP NOP and a timestamp option (@p val, @p ecr): 12 bytes at @p o. */
+static uint8_t
+ts_opts(uint8_t *o, uint32_t val, uint32_t ecr)
+{
+	uint8_t n = 0;
+
+	o[n++] = 1;
+	o[n++] = 1;
+	o[n++] = 8;
+	o[n++] = 10;
+	o[n++] = val >> 24;
+	o[n++] = val >> 16;
+	o[n++] = val >> 8;
+	o[n++] = val;
+	o[n++] = ecr >> 24;
+	o[n++] = ecr >> 16;
+	o[n++] = ecr >> 8;
+	o[n++] = ecr;
+	return n;
+}
+
+/*
+ * Send @p in with timestamps (@p val, @p ecr) in direction @p d; it must
+ * leave with @p seq, @p ack and timestamps (@p want_val, @p want_ecr), its
+ * checksum right. Returns the verdict.
+ */
+static enum colo_rw_verdict
+ts_step(enum dir d, struct frame_spec in, uint32_t val, uint32_t ecr, uint32_t seq, uint32_t ack,
+		uint32_t want_val, uint32_t want_ecr)
+{
+	uint8_t in_opts[12], out_opts[12];
+	struct frame_spec want;
+	enum colo_rw_verdict v;
+	struct rte_mbuf *m;
+
+	in.tcp_opts = in_opts;
+	in.tcp_opts_len = ts_opts(in_opts, val, ecr);
+	want = in;
+	want.seq = seq;
+	want.ack = ack;
+	want.tcp_opts = out_opts;
+	ts_opts(out_opts, want_val, want_ecr);
+	m = make(&in);
+	v = run(d, m);
+	check_frame(m, &want);
+	rte_pktmbuf_free(m);
+	return v;
+}
+
+/* Passive open with timestamps and no mirror: the client's first TSecr is the PVM's TSval. */
+static void
+ts_handshake(const struct tconn *c)
+{
+	struct frame_spec fs;
+
+	fs = seg(c, C2S, SYN, c->c_isn, 0, 0);
+	CU_ASSERT_EQUAL(ts_step(C2S, fs, TS_C, 0, c->c_isn, 0, TS_C, 0), COLO_RW_PASS);
+	fs = seg(c, S2C, SYN | ACK, c->s_isn, c->c_isn + 1, 0);
+	CU_ASSERT_EQUAL(ts_step(S2C, fs, TS_S, TS_C, c->s_isn, c->c_isn + 1, TS_S, TS_C),
+			COLO_RW_PENDING);
+	/* What Linux 6.14+ checks: the echo the SVM gets is its own SYN-ACK's TSval. */
+	fs = seg(c, C2S, ACK, c->c_isn + 1, c->p_isn + 1, 0);
+	CU_ASSERT_EQUAL(ts_step(C2S, fs, TS_C + 1, TS_P, c->c_isn + 1, c->s_isn + 1, TS_C + 1,
+					TS_S),
+			COLO_RW_REWRITTEN);
+	CU_ASSERT_EQUAL(info_of(c).ts_offset, TS_S - TS_P);
+}
+
+static void
+ts_both_ways(int family)
+{
+	struct tconn c = conn(family, 40000);
+	struct frame_spec fs;
+
+	rw_start(0);
+	ts_handshake(&c);
+	/* SVM data: its clock into the PVM's; the echo of the client's clock stays. */
+	fs = seg(&c, S2C, ACK | PSH, c.s_isn + 1, c.c_isn + 1, 100);
+	CU_ASSERT_EQUAL(ts_step(S2C, fs, TS_S + 5, TS_C + 1, c.p_isn + 1, c.c_isn + 1, TS_P + 5,
+					TS_C + 1),
+			COLO_RW_REWRITTEN);
+	/* The client echoes the PVM's clock: into the SVM's. */
+	fs = seg(&c, C2S, ACK, c.c_isn + 1, c.p_isn + 101, 0);
+	CU_ASSERT_EQUAL(ts_step(C2S, fs, TS_C + 2, TS_P + 5, c.c_isn + 1, c.s_isn + 101, TS_C + 2,
+					TS_S + 5),
+			COLO_RW_REWRITTEN);
+	CU_ASSERT_EQUAL(ctr(COLO_RW_CTR_TIMESTAMPS), 3);
+	CU_ASSERT_EQUAL(ctr(COLO_RW_CTR_BAD_OPTS), 0);
+	rw_stop();
+}
+
+static void
+test_ts_both_ways(void)
+{
+	ts_both_ways(4);
+	ts_both_ways(6);
+}
+
+/* The mirrored PVM SYN-ACK gives its TSval: the SVM's SYN-ACK leaves with the PVM's clock. */
+static void
+test_ts_pvm_mirror(void)
+{
+	struct tconn c = conn(4, 40000);
+	struct frame_spec fs;
+	uint8_t opts[12];
+	struct rte_mbuf *m;
+
+	rw_start(0);
+	fs = seg(&c, C2S, SYN, c.c_isn, 0, 0);
+	CU_ASSERT_EQUAL(ts_step(C2S, fs, TS_C, 0, c.c_isn, 0, TS_C, 0), COLO_RW_PASS);
+	fs = seg(&c, S2C, SYN | ACK, c.p_isn, c.c_isn + 1, 0);
+	fs.tcp_opts = opts;
+	fs.tcp_opts_len = ts_opts(opts, TS_P, TS_C);
+	m = make(&fs);
+	colo_rewriter_pvm_to_client(rw, m, now);
+	check_frame(m, &fs);
+	rte_pktmbuf_free(m);
+	fs = seg(&c, S2C, SYN | ACK, c.s_isn, c.c_isn + 1, 0);
+	CU_ASSERT_EQUAL(ts_step(S2C, fs, TS_S, TS_C, c.p_isn, c.c_isn + 1, TS_P, TS_C),
+			COLO_RW_REWRITTEN);
+	fs = seg(&c, C2S, ACK, c.c_isn + 1, c.p_isn + 1, 0);
+	CU_ASSERT_EQUAL(ts_step(C2S, fs, TS_C + 1, TS_P, c.c_isn + 1, c.s_isn + 1, TS_C + 1,
+					TS_S),
+			COLO_RW_REWRITTEN);
+	CU_ASSERT_EQUAL(ctr(COLO_RW_CTR_PENDING), 0);
+	rw_stop();
+}
+
+/* Same ISNs, different clocks: only the timestamps move; a checkpoint ends that too. */
+static void
+test_ts_only_and_reset(void)
+{
+	struct tconn c = conn(6, 40000);
+	struct frame_spec fs;
+
+	c.s_isn = c.p_isn;
+	rw_start(0);
+	ts_handshake(&c);
+	CU_ASSERT_EQUAL(info_of(&c).offset, 0);
+	fs = seg(&c, S2C, ACK, c.s_isn + 1, c.c_isn + 1, 0);
+	CU_ASSERT_EQUAL(ts_step(S2C, fs, TS_S + 3, TS_C + 1, c.p_isn + 1, c.c_isn + 1, TS_P + 3,
+					TS_C + 1),
+			COLO_RW_REWRITTEN);
+	colo_rewriter_reset(rw);
+	CU_ASSERT_EQUAL(info_of(&c).ts_offset, 0);
+	fs = seg(&c, S2C, ACK, c.s_isn + 1, c.c_isn + 1, 0);
+	CU_ASSERT_EQUAL(ts_step(S2C, fs, TS_P + 9, TS_C + 1, c.p_isn + 1, c.c_isn + 1, TS_P + 9,
+					TS_C + 1),
+			COLO_RW_PASS);
+	fs = seg(&c, C2S, ACK, c.c_isn + 1, c.p_isn + 1, 0);
+	CU_ASSERT_EQUAL(ts_step(C2S, fs, TS_C + 2, TS_P + 9, c.c_isn + 1, c.p_isn + 1, TS_C + 2,
+					TS_P + 9),
+			COLO_RW_PASS);
+	rw_stop();
+}
+
+/* Timestamps on one side of the handshake only: none are translated. */
+static void
+test_ts_one_side_untouched(void)
+{
+	struct tconn c = conn(4, 40000);
+	struct frame_spec fs;
+
+	rw_start(0);
+	fs = seg(&c, C2S, SYN, c.c_isn, 0, 0);
+	same(C2S, &fs, COLO_RW_PASS);
+	fs = seg(&c, S2C, SYN | ACK, c.s_isn, c.c_isn + 1, 0);
+	CU_ASSERT_EQUAL(ts_step(S2C, fs, TS_S, TS_C, c.s_isn, c.c_isn + 1, TS_S, TS_C),
+			COLO_RW_PENDING);
+	fs = seg(&c, C2S, ACK, c.c_isn + 1, c.p_isn + 1, 0);
+	mapped(C2S, &fs, c.c_isn + 1, c.s_isn + 1);
+	fs = seg(&c, S2C, ACK, c.s_isn + 1, c.c_isn + 1, 0);
+	CU_ASSERT_EQUAL(ts_step(S2C, fs, TS_S + 1, TS_C, c.p_isn + 1, c.c_isn + 1, TS_S + 1, TS_C),
+			COLO_RW_REWRITTEN);
+	CU_ASSERT_EQUAL(info_of(&c).ts_offset, 0);
+	CU_ASSERT_EQUAL(ctr(COLO_RW_CTR_TIMESTAMPS), 0);
+	rw_stop();
+}
+
+/* A timestamp option of the wrong length: counted and left; seq still mapped. */
+static void
+test_ts_malformed(void)
+{
+	static const uint8_t bad[12] = { 1, 1, 8, 8, 0, 1, 0, 0, 0, 2, 1, 1 };
+	struct tconn c = conn(4, 40000);
+	struct frame_spec fs;
+
+	rw_start(0);
+	ts_handshake(&c);
+	fs = seg(&c, S2C, ACK, c.s_isn + 1, c.c_isn + 1, 0);
+	fs.tcp_opts = bad;
+	fs.tcp_opts_len = sizeof(bad);
+	mapped(S2C, &fs, c.p_isn + 1, c.c_isn + 1);
+	CU_ASSERT_EQUAL(ctr(COLO_RW_CTR_BAD_OPTS), 1);
+	rw_stop();
+}
+
 static void
 test_params_and_names(void)
 {
@@ -1201,7 +1405,7 @@ test_params_and_names(void)
 	}
 	CU_ASSERT_STRING_EQUAL(colo_rewriter_ctr_name(COLO_RW_CTR_MAX), "unknown");
 	rw_start(0);
-	/* 32-byte entry + 64-byte key slot + bucket share. */
+	/* 48-byte entry + 64-byte key slot + bucket share. */
 	CU_ASSERT(colo_rewriter_bytes_per_entry(rw) <= 128);
 	rw_stop();
 }
@@ -1226,7 +1430,7 @@ main(void)
 		{ "RST from the SVM closes", test_rst_from_svm },
 		{ "RST without ACK closes and passes", test_rst_without_ack_passes },
 		{ "SACK edges mapped client->SVM, untouched SVM->client", test_sack },
-		{ "SACK after timestamps is found; timestamps untouched",
+		{ "SACK after timestamps is found; timestamps untouched without a TS handshake",
 				test_sack_after_timestamps },
 		{ "malformed options are counted; ack still mapped", test_bad_options },
 		{ "idle entries expire at idle_timeout, not before", test_idle_expiry },
@@ -1250,6 +1454,14 @@ main(void)
 		{ "a wrong checksum stays exactly as wrong", test_bad_checksum_stays_bad },
 		{ "non-TCP frames and TCP fragments pass", test_non_tcp_and_fragments },
 		{ "the data path allocates nothing", test_allocates_nothing },
+		{ "timestamps: SVM TSval and client TSecr mapped (IPv4, IPv6)", test_ts_both_ways },
+		{ "timestamps: the mirrored PVM SYN-ACK maps the SVM's TSval at once",
+				test_ts_pvm_mirror },
+		{ "timestamps: same ISNs, different clocks; reset to one clock",
+				test_ts_only_and_reset },
+		{ "timestamps on one side of the handshake: none translated",
+				test_ts_one_side_untouched },
+		{ "a timestamp option of the wrong length is counted", test_ts_malformed },
 		{ "parameters are checked; counters are named", test_params_and_names },
 	};
 	unsigned int failed, i;

@@ -1,0 +1,44 @@
+#!/bin/sh -eu
+# SPDX-License-Identifier: BSD-3-Clause
+# Regenerate the figures of docs/performance.md into OUT (docs/perf): the
+# target rows (one colo-bench run each), the sweep with its CSV, JSON and
+# PNG plots, and the vhost-user figure. About ten minutes on 2 CPUs. Run
+# it when `uptime` shows a low load: the machine's other work lands on the
+# same two CPUs, and every figure beside its baseline comes from one run.
+#
+#   tools/bench_report.sh [BUILD_DIR [OUT]]
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$top/build}
+out=${2:-$top/docs/perf}
+bench=$build/tests/bench/colo-bench
+[ -x "$bench" ] || { echo "no $bench: build first (meson compile -C $build)" >&2; exit 1; }
+mkdir -p "$out"
+prefix=colo_bench_$$
+trap 'rm -rf /var/run/dpdk/$prefix' EXIT INT TERM
+# Main lcore on CPU 0 (it sleeps), worker 1 on CPU 1, worker 2 on CPU 0:
+# --layout rtc uses worker 1 alone, split and --compare-lcores 2 both.
+eal="--no-pci --no-huge -m 2048 --file-prefix $prefix --lcores 0@0,1@1,2@0
+    --log-level=lib.eal:warning --log-level=colo.*:warning"
+
+run() {
+    name=$1
+    shift
+    echo "== $name: colo-bench $*" >&2
+    # shellcheck disable=SC2086
+    "$bench" $eal -- "$@" --json >"$out/$name.json"
+}
+
+uptime >&2
+run target_64b_1k --conns 1000 --frame-size 64 --repeat 3
+run target_1500b_1k --conns 1000 --frame-size 1500 --repeat 3
+run target_64b_1m --conns 1000000 --frame-size 64 --repeat 3
+run mix_udp30_lag64_mismatch --conns 1000 --frame-size 256 --udp-pct 30 --lag 64 \
+    --mismatch-rate 0.0001 --repeat 3
+echo "== sweep" >&2
+# shellcheck disable=SC2086
+"$bench" $eal -- --repeat 3 --sweep "$out/sweep"
+/usr/bin/python3 "$top/tools/plot_bench.py" "$out/sweep.json"
+echo "== vhost-user" >&2
+"$top/tools/bench_vhost.sh" "$build" 5 64 >"$out/vhost_64b.json"
+"$top/tools/bench_vhost.sh" "$build" 5 1500 >"$out/vhost_1500b.json"
+uptime >&2
