@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 # Set up, build and run every test: the normal build, then the ASan+UBSan
-# build. Exits non-zero on any failure.
+# build, then each libFuzzer harness for COLO_FUZZ_SECONDS (default 60).
+# Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
@@ -19,3 +20,5 @@ fi
 meson compile -C build-asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     meson test -C build-asan --print-errorlogs
+
+./tests/fuzz/run.sh "${COLO_FUZZ_SECONDS:-60}"
