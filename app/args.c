@@ -85,6 +85,10 @@ colo_args_usage(FILE *f, const char *prog)
 			"With no peer, --no-peer-policy flush releases the queues at once\n"
 			"(monitor mode); hold keeps them until a peer answers.\n"
 			"\n"
+			"The secondary host runs --role secondary --svm PORT --link PORT\n"
+			"[--outbound PORT|none] beside the SVM; the primary then takes\n"
+			"--link-syn-mirror on (docs/deployment.md).\n"
+			"\n"
 			"Example (pcap replay):\n"
 			"  %s --no-pci --file-prefix t1 \\\n"
 			"    --vdev net_pcap0,rx_pcap=P.pcap --vdev net_pcap1,rx_pcap=S.pcap \\\n"
@@ -94,7 +98,8 @@ colo_args_usage(FILE *f, const char *prog)
 			"\n"
 			"Telemetry: echo /colo/stats | dpdk-telemetry.py -f <file-prefix>\n"
 			"  (/colo/stats, /colo/checkpoints[,N], /colo/config, /colo/conns[,N],\n"
-			"  /colo/conn,ID|KEY, /colo/ports, /colo/latency; /help,CMD for each)\n",
+			"  /colo/conn,ID|KEY, /colo/ports, /colo/latency, /colo/bypass[,RULES],\n"
+			"  /colo/failover[,now]; /help,CMD for each)\n",
 			prog);
 }
 

@@ -94,9 +94,8 @@ const struct colo_config_key colo_config_keys[] = {
 			RTE_STR(DEFAULT_NB_MBUFS), "mbufs in the packet pool" },
 	{ "runtime", "ring_size", COLO_KEY_U32, OPT(ring_size), 64, 1u << 20, "N",
 			RTE_STR(DEFAULT_RING_SIZE), "slots of each RX -> compare ring" },
-	{ "runtime", "compare_lcores", COLO_KEY_U32, OPT(compare_lcores), 1, COLO_MAX_SHARDS,
-			"N", "1",
-			"compare lcores; connections are sharded across them by key hash" },
+	{ "runtime", "compare_lcores", COLO_KEY_U32, OPT(compare_lcores), 1, COLO_MAX_SHARDS, "N",
+			"1", "compare lcores; connections are sharded across them by key hash" },
 };
 
 const unsigned int colo_config_nb_keys = RTE_DIM(colo_config_keys);
@@ -155,8 +154,7 @@ parse_bool(const char *value, bool *out, char *err, size_t err_len)
 
 /* @p value as the index of one of the two @p names. */
 static int
-parse_pair(const char *value, const char *const names[2], uint32_t *out, char *err,
-		size_t err_len)
+parse_pair(const char *value, const char *const names[2], uint32_t *out, char *err, size_t err_len)
 {
 	unsigned int i;
 
@@ -353,7 +351,7 @@ colo_config_check(const struct colo_opts *o, char *err, size_t err_len)
 		return -EINVAL;
 	}
 	if (o->role == COLO_HOST_SECONDARY && o->compare_lcores != 1) {
-		snprintf(err, err_len, "compare_lcores: must be 1 in the secondary role (it compares nothing)");
+		snprintf(err, err_len, "compare_lcores: must be 1 in the secondary role");
 		return -EINVAL;
 	}
 	if (colo_bypass_check(o->bypass, why, sizeof(why)) != 0) {

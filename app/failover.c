@@ -83,8 +83,8 @@ forward(struct colo_shard *sh, struct colo_stats *st)
 	unsigned int q, n, sent, total = 0;
 
 	for (q = 0; q < sh->app->nb_rxq; q++) {
-		n = rte_ring_sc_dequeue_burst(
-				sh->rx_ring[q][COLO_SIDE_SECONDARY], (void **)pkts, COLO_BURST, NULL);
+		n = rte_ring_sc_dequeue_burst(sh->rx_ring[q][COLO_SIDE_SECONDARY], (void **)pkts,
+				COLO_BURST, NULL);
 		colo_stat_add(&st->discard[COLO_DISCARD_FAILOVER], n);
 		rte_pktmbuf_free_bulk(pkts, n);
 		total += n;

@@ -105,8 +105,8 @@ colo_lcores_launch(struct colo_app *app)
 		return;
 	}
 	COLO_LOG(INFO, app, "layout: %u RX lcore%s (first %u), %u compare lcore%s (first %u)",
-			app->nb_rxq, app->nb_rxq > 1 ? "s" : "", app->rxq[0].lcore,
-			app->nb_shards, app->nb_shards > 1 ? "s" : "", app->shard[0].lcore);
+			app->nb_rxq, app->nb_rxq > 1 ? "s" : "", app->rxq[0].lcore, app->nb_shards,
+			app->nb_shards > 1 ? "s" : "", app->shard[0].lcore);
 	for (i = 0; i < app->nb_shards; i++)
 		rte_eal_remote_launch(colo_lcore_compare_run, &app->shard[i], app->shard[i].lcore);
 	for (i = 0; i < app->nb_rxq; i++)

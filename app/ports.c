@@ -31,11 +31,13 @@
  * The shards do not need it (RX lcores pick the shard themselves); it keeps
  * the two directions of a connection on one RX lcore, hence in order.
  */
+/* clang-format off */
 static uint8_t rss_sym_key[40] = {
 	0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
 	0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
 	0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
 };
+/* clang-format on */
 
 static const char *const role_names[COLO_ROLE_MAX] = {
 	[COLO_ROLE_PRIMARY] = "primary",
@@ -194,7 +196,8 @@ port_start(struct colo_app *app, enum colo_role r)
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 		conf.rx_adv_conf.rss_conf.rss_key = rss_sym_key;
 		conf.rx_adv_conf.rss_conf.rss_key_len = sizeof(rss_sym_key);
-		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads &
+		conf.rx_adv_conf.rss_conf.rss_hf =
+				info.flow_type_rss_offloads &
 				(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP);
 	}
 	ret = rte_eth_dev_configure(port, nb_rxq, nb_txq, &conf);

@@ -51,11 +51,11 @@ struct colo_secondary {
 	 * again; a frame that was mapped is never held.
 	 */
 	struct hold hold;
-	uint64_t hold_tsc; /**< rewrite_hold in TSC ticks */
+	uint64_t hold_tsc;     /**< rewrite_hold in TSC ticks */
 	uint64_t hold_learned; /**< offsets learned and resets when the hold was last retried */
-	uint64_t scan_tsc; /**< expired_scan_cycle in TSC ticks */
+	uint64_t scan_tsc;     /**< expired_scan_cycle in TSC ticks */
 	uint64_t next_scan_tsc;
-	bool failed_over; /**< SVM output goes to the outbound port */
+	bool failed_over;			     /**< SVM output goes to the outbound port */
 	struct rte_mbuf *out[HOLD_MAX + COLO_BURST]; /**< SVM frames to send this loop */
 	unsigned int nb_out;
 };
@@ -191,8 +191,7 @@ hold_release(struct colo_secondary *sec, struct rte_mbuf *m, uint64_t now_tsc,
 }
 
 static void
-hold_push(struct colo_secondary *sec, struct rte_mbuf *m, uint64_t now_tsc,
-		struct colo_stats *st)
+hold_push(struct colo_secondary *sec, struct rte_mbuf *m, uint64_t now_tsc, struct colo_stats *st)
 {
 	uint64_t since;
 
@@ -243,8 +242,7 @@ hold_retry(struct colo_secondary *sec, uint64_t now_tsc, bool all, struct colo_s
 			hold_release(sec, m, now_tsc, st);
 			continue;
 		}
-		if (retry &&
-				colo_rewriter_svm_to_client(sec->rw, m, now_tsc) != COLO_RW_PENDING) {
+		if (retry && colo_rewriter_svm_to_client(sec->rw, m, now_tsc) != COLO_RW_PENDING) {
 			out_push(sec, m);
 			continue;
 		}
@@ -268,8 +266,7 @@ svm_rx(struct colo_app *app, struct colo_secondary *sec, uint64_t now_tsc, struc
 		colo_pkt_classify(pkts[i], COLO_SIDE_SECONDARY, 0, now_tsc, st);
 		if (unlikely(sec->hold.nb != 0) && hold_has_conn(&sec->hold, pkts[i]))
 			hold_push(sec, pkts[i], now_tsc, st);
-		else if (colo_rewriter_svm_to_client(sec->rw, pkts[i], now_tsc) ==
-				COLO_RW_PENDING)
+		else if (colo_rewriter_svm_to_client(sec->rw, pkts[i], now_tsc) == COLO_RW_PENDING)
 			hold_push(sec, pkts[i], now_tsc, st);
 		else
 			out_push(sec, pkts[i]);
@@ -290,8 +287,8 @@ client_frames(struct colo_app *app, struct colo_secondary *sec, struct rte_mbuf 
 		colo_pkt_classify(pkts[i], COLO_SIDE_PRIMARY, 0, now_tsc, st);
 		colo_rewriter_client_to_svm(sec->rw, pkts[i], now_tsc);
 	}
-	tx_or_drop(app->port[COLO_ROLE_PRIMARY], pkts, nb, COLO_CLIENT_TO_SVM,
-			COLO_CLIENT_TX_DROP, st);
+	tx_or_drop(app->port[COLO_ROLE_PRIMARY], pkts, nb, COLO_CLIENT_TO_SVM, COLO_CLIENT_TX_DROP,
+			st);
 }
 
 /*

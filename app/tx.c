@@ -35,8 +35,8 @@ tx_once(struct colo_shard *sh, struct colo_stats *st, uint64_t now_tsc)
 	}
 	/* The PMD may free what it takes: read the hold-time fields first. */
 	colo_latency_stamp(&lat, &tx->pkts[tx->start], tx->nb);
-	sent = rte_eth_tx_burst(sh->app->port[COLO_ROLE_OUTBOUND], sh->id, &tx->pkts[tx->start],
-			tx->nb);
+	sent = rte_eth_tx_burst(
+			sh->app->port[COLO_ROLE_OUTBOUND], sh->id, &tx->pkts[tx->start], tx->nb);
 	colo_latency_record(&lat, sent);
 	tx->start += sent;
 	tx->nb -= sent;

@@ -33,10 +33,10 @@ enum colo_verdict_kind {
  * (perf annotate, colo-bench 64 B TCP, AMD EPYC 2 vCPU KVM, 2026-11-26).
  */
 struct colo_verdict {
-	uint32_t kind;		/**< enum colo_verdict_kind */
-	uint32_t reason;	/**< enum colo_ckpt_reason, for MISMATCH */
-	int32_t offset;		/**< first differing byte in the primary frame, or -1 */
-	uint32_t tcp_seq;	/**< TCP: sequence number of that byte */
+	uint32_t kind;	  /**< enum colo_verdict_kind */
+	uint32_t reason;  /**< enum colo_ckpt_reason, for MISMATCH */
+	int32_t offset;	  /**< first differing byte in the primary frame, or -1 */
+	uint32_t tcp_seq; /**< TCP: sequence number of that byte */
 };
 
 struct colo_ctx {
@@ -119,7 +119,8 @@ colo_bytes_differ(const uint8_t *a, const uint8_t *b, uint32_t len)
  * First index i < @p len at which byte @p aoff + i of @p a differs from byte
  * @p boff + i of @p b, or -1. Walks segments; copies nothing. Both ranges must
  * lie within their packets. Inline for the usual case, both ranges in the
- * first segment: the call and the segment walk were half its cost.
+ * first segment: with memcmp() it was 6 % of the compare lcore for the
+ * 10-byte payloads of 64 B TCP frames (perf, as above).
  */
 static inline int32_t
 colo_mbuf_diff(const struct rte_mbuf *a, uint32_t aoff, const struct rte_mbuf *b, uint32_t boff,

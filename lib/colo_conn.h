@@ -56,8 +56,9 @@ struct colo_conn {
 /**
  * Connection table. Defined here only so that the per-packet helpers below
  * can be inline, as rte_ring does: calls into colo_conn.c were six per
- * compared pair, 5 % of the compare lcore (perf cpu-clock, colo-bench 64 B
- * TCP, AMD EPYC 2 vCPU KVM, 2026-11-26). Use it through the functions only.
+ * compared pair, 4.5 % of the compare lcore (perf cpu-clock, colo-bench
+ * 64 B TCP, AMD EPYC 2 vCPU KVM, 2026-11-26). Use it through the functions
+ * only.
  */
 struct colo_conn_table {
 	struct rte_hash *hash;

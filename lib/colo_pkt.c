@@ -435,8 +435,8 @@ colo_pkt_classify(struct rte_mbuf *m, enum colo_side side, uint32_t epoch, uint6
 #define PREFETCH_AHEAD 3
 
 void
-colo_pkt_classify_burst(struct rte_mbuf **pkts, unsigned int n, enum colo_side side,
-		uint32_t epoch, uint64_t now_tsc, struct colo_stats *st)
+colo_pkt_classify_burst(struct rte_mbuf **pkts, unsigned int n, enum colo_side side, uint32_t epoch,
+		uint64_t now_tsc, struct colo_stats *st)
 {
 	unsigned int i;
 

@@ -399,8 +399,7 @@ entry_state(const struct rw_entry *e)
  * @return true with @p tsval and @p tsecr filled, or false.
  */
 static bool
-tcp_ts(const struct rte_mbuf *m, const struct colo_pkt_meta *pm, uint32_t *tsval,
-		uint32_t *tsecr)
+tcp_ts(const struct rte_mbuf *m, const struct colo_pkt_meta *pm, uint32_t *tsval, uint32_t *tsecr)
 {
 	const uint8_t *opt = rte_pktmbuf_mtod_offset(m, const uint8_t *, pm->l4_off) +
 			     sizeof(struct rte_tcp_hdr);

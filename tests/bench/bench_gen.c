@@ -180,7 +180,7 @@ bench_gen_burst(struct bench_gen *g, uint64_t now_tsc)
 
 	if (g->rate_tsc_num != 0) {
 		uint64_t due = ((now_tsc - g->pace_start_tsc) * g->rate_tsc_num >> 32) -
-				g->pace_sent;
+			       g->pace_sent;
 
 		n = (unsigned int)RTE_MIN(due, (uint64_t)n);
 	}
@@ -227,8 +227,7 @@ bench_gen_burst(struct bench_gen *g, uint64_t now_tsc)
 bool
 bench_gen_flush_lag(struct bench_gen *g)
 {
-	while (g->lag_nb != 0 &&
-			rte_ring_sp_enqueue(g->ring[1], g->lag[g->lag_head]) == 0) {
+	while (g->lag_nb != 0 && rte_ring_sp_enqueue(g->ring[1], g->lag[g->lag_head]) == 0) {
 		g->lag_head = (g->lag_head + 1) % g->lag_size;
 		g->lag_nb--;
 		g->secondaries_sent++;

@@ -47,10 +47,12 @@ fields_of(const struct row *w, struct field *f)
 	const struct bench_result *r = &w->r;
 	unsigned int n = 0;
 
+	/* clang-format off */
 #define DBL(nm, v) f[n++] = (struct field){ .name = nm, .type = F_DBL, .d = (v) }
 #define U64(nm, v) f[n++] = (struct field){ .name = nm, .type = F_U64, .u = (v) }
 #define STR(nm, v) f[n++] = (struct field){ .name = nm, .type = F_STR, .s = (v) }
 #define BOOL(nm, v) f[n++] = (struct field){ .name = nm, .type = F_BOOL, .u = (v) }
+	/* clang-format on */
 	STR("group", w->group);
 	U64("conns", c->conns);
 	U64("frame_size", c->frame_size);
@@ -91,6 +93,8 @@ fields_of(const struct row *w, struct field *f)
 	BOOL("mempool_ok", r->mempool_ok);
 	U64("tsc_hz", r->tsc_hz);
 	U64("stalls", r->stalls);
+	U64("mismatches_made", r->mismatches_made);
+	U64("gen_alloc_fail", r->gen_alloc_fail);
 #undef DBL
 #undef U64
 #undef STR
@@ -143,7 +147,8 @@ machine_json(FILE *out)
 	if (f != NULL)
 		fclose(f);
 	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-	fprintf(out, "\"machine\": {\"cpu\": \"%s\", \"cpus\": %ld, \"tsc_hz\": %" PRIu64
+	fprintf(out,
+			"\"machine\": {\"cpu\": \"%s\", \"cpus\": %ld, \"tsc_hz\": %" PRIu64
 			", \"loadavg\": \"%s\", \"date\": \"%s\"}",
 			model, sysconf(_SC_NPROCESSORS_ONLN), rte_get_tsc_hz(), load, date);
 }
@@ -161,8 +166,7 @@ row_json(FILE *out, const struct row *w, const char *indent, bool machine)
 		machine_json(out);
 	}
 	for (i = 0; i < n; i++) {
-		fprintf(out, "%s\n%s  \"%s\": ", i == 0 && !machine ? "" : ",", indent,
-				f[i].name);
+		fprintf(out, "%s\n%s  \"%s\": ", i == 0 && !machine ? "" : ",", indent, f[i].name);
 		field_print(out, &f[i], true);
 	}
 	fprintf(out, "\n%s}", indent);
@@ -175,11 +179,13 @@ row_text(FILE *out, const struct row *w)
 	const struct bench_result *r = &w->r;
 
 	fprintf(out,
-			"%s, %u compare lcore(s), %u RX queue(s): %u conns, %u B frames, %u %% UDP, "
+			"%s, %u compare lcore(s), %u RX queue(s): %u conns, %u B frames, %u %% "
+			"UDP, "
 			"mismatch %g, lag %u\n",
 			c->split ? "split" : "rtc", c->compare_lcores, r->nb_rxq, c->conns,
 			c->frame_size, c->udp_pct, c->mismatch_rate, c->lag);
-	fprintf(out, "  compared pairs/s   %12.0f  (%.1f cycles/pair; %.0f/s wall, generator "
+	fprintf(out,
+			"  compared pairs/s   %12.0f  (%.1f cycles/pair; %.0f/s wall, generator "
 			"included)\n",
 			r->pairs_per_sec, r->cycles_per_pair, r->pairs_per_sec_wall);
 	fprintf(out, "  primary payload    %12.2f Gb/s\n", r->gbps);
@@ -195,8 +201,8 @@ row_text(FILE *out, const struct row *w)
 				c->load_pct, r->hold_rate, r->hold_p50_us, r->hold_p99_us,
 				r->hold_p999_us);
 	fprintf(out, "  hold time flat out: p99 %.2f us\n", r->sat_hold_p99_us);
-	fprintf(out, "  connection state   %12.1f B/conn (table formula %.1f)\n",
-			r->bytes_per_conn, r->bytes_per_conn_table);
+	fprintf(out, "  connection state   %12.1f B/conn (table formula %.1f)\n", r->bytes_per_conn,
+			r->bytes_per_conn_table);
 	fprintf(out, "  mempool            %u mbufs, at most %u in use, %u after the run\n",
 			r->mempool_size, r->mempool_max_in_use, r->mempool_in_use_after);
 	fprintf(out,
@@ -253,33 +259,34 @@ sweep_write(const char *prefix, const struct row *rows, unsigned int nb)
 static void
 usage(FILE *f)
 {
-	fprintf(f,
-			"Usage: colo-bench [EAL options] -- [options]\n"
-			"\n"
-			"Drives colo-proxy's datapath (app/: RX classify, compare shards, TX) with\n"
-			"synthetic primary and secondary traffic through net_ring ports, then an\n"
-			"io-forward baseline of the same frames through the same ports and lcores.\n"
-			"Workers: rtc uses the first N (one per compare lcore), split the first M\n"
-			"for RX and the next N for compare.\n"
-			"\n"
-			"  --conns N            connections, 1..1048576 (1000)\n"
-			"  --frame-size B       frame bytes, 64..1500 (64)\n"
-			"  --udp-pct P          share of UDP connections, the rest TCP (0)\n"
-			"  --mismatch-rate R    share of pairs whose secondary differs (0)\n"
-			"  --lag L              secondary frames trail the primary by L (0)\n"
-			"  --layout rtc|split   run to completion, or RX + compare lcores (rtc)\n"
-			"  --compare-lcores N   compare shards (1)\n"
-			"  --duration S         seconds of each timed phase (2)\n"
-			"  --repeat N           timed phases per mode, median reported (1)\n"
-			"  --load PCT           paced phase for hold times, %% of the maximum (50; 0 off)\n"
-			"  --nb-mbufs N         packet pool (65535)\n"
-			"  --no-baseline        skip the io-forward baseline\n"
-			"  --json               print one JSON object\n"
-			"  --sweep PREFIX       connections and frame-size sweeps (and the lcore\n"
-			"                       layouts when there are 2 workers) into PREFIX.csv\n"
-			"                       and PREFIX.json\n"
-			"  --sweep-conns LIST   connection counts of the sweep (1,1000,10000,100000,1000000)\n"
-			"  --sweep-frames LIST  frame sizes of the sweep (64,128,256,512,1024,1500)\n");
+	fprintf(f, "Usage: colo-bench [EAL options] -- [options]\n"
+		   "\n"
+		   "Drives colo-proxy's datapath (app/: RX classify, compare shards, TX) with\n"
+		   "synthetic primary and secondary traffic through net_ring ports, then an\n"
+		   "io-forward baseline of the same frames through the same ports and lcores.\n"
+		   "Workers: rtc uses the first N (one per compare lcore), split the first M\n"
+		   "for RX and the next N for compare.\n"
+		   "\n"
+		   "  --conns N            connections, 1..1048576 (1000)\n"
+		   "  --frame-size B       frame bytes, 64..1500 (64)\n"
+		   "  --udp-pct P          share of UDP connections, the rest TCP (0)\n"
+		   "  --mismatch-rate R    share of pairs whose secondary differs (0)\n"
+		   "  --lag L              secondary frames trail the primary by L (0)\n"
+		   "  --layout rtc|split   run to completion, or RX + compare lcores (rtc)\n"
+		   "  --compare-lcores N   compare shards (1)\n"
+		   "  --duration S         seconds of each timed phase (2)\n"
+		   "  --repeat N           timed phases per mode, median reported (1)\n"
+		   "  --load PCT           paced phase for hold times, %% of the maximum (50; 0 "
+		   "off)\n"
+		   "  --nb-mbufs N         packet pool (65535)\n"
+		   "  --no-baseline        skip the io-forward baseline\n"
+		   "  --json               print one JSON object\n"
+		   "  --sweep PREFIX       connections and frame-size sweeps (and the lcore\n"
+		   "                       layouts when there are 2 workers) into PREFIX.csv\n"
+		   "                       and PREFIX.json\n"
+		   "  --sweep-conns LIST   connection counts of the sweep "
+		   "(1,1000,10000,100000,1000000)\n"
+		   "  --sweep-frames LIST  frame sizes of the sweep (64,128,256,512,1024,1500)\n");
 }
 
 enum {
@@ -460,7 +467,8 @@ args_parse(int argc, char **argv, struct args *a)
 			return -EINVAL;
 		}
 		if (ret != 0)
-			fprintf(stderr, "colo-bench: %s: bad value '%s'\n", argv[optind - 1], optarg);
+			fprintf(stderr, "colo-bench: %s: bad value '%s'\n", argv[optind - 1],
+					optarg);
 	}
 	if (ret == 0 && optind < argc) {
 		fprintf(stderr, "colo-bench: unexpected argument '%s'\n", argv[optind]);

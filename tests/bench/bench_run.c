@@ -1,17 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * One colo-bench configuration. colo-proxy's own files (app/) set up the
- * ports, the compare shards and the checkpoint policy, and its own
- * functions run on the workers: colo_lcore_rx_poll() and
- * colo_lcore_compare_poll(), the ones its lcores call. The ports are
- * net_ring ports (rte_eth_from_rings): generators on the RX lcores fill
- * their RX rings, and sinks on the compare lcores empty the outbound TX
- * rings. The baseline forwards the same frames through the same ports,
- * rings and lcores with rx_burst/tx_burst and nothing else.
- *
- * Time: each worker counts the TSC ticks of loop iterations that moved a
- * frame (busy), leaving out the generator. Capacity is the pairs moved over
- * the busiest worker's busy time, the rate at which it would saturate.
+ * One colo-bench configuration: colo-proxy's own setup and lcore functions
+ * (app/) on net_ring ports that generators fill and sinks empty, then the
+ * io-forward baseline through the same ports, rings and lcores. Frame
+ * making is in bench_gen.c, reporting in bench_main.c.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -66,18 +58,18 @@ enum bench_phase {
 /** One worker lcore; the counters are written by it alone, read by the main lcore. */
 struct worker {
 	unsigned int lcore;
-	struct colo_rxq *rxq;	 /**< RX queue it polls, or NULL */
-	struct colo_shard *sh;	 /**< shard it compares, or NULL */
-	struct bench_gen *gen;	 /**< with rxq */
-	struct rte_ring *sink;	 /**< outbound TX ring of sh */
-	uint64_t busy_tsc;	 /**< ticks of iterations that moved frames */
-	uint64_t sunk;		 /**< frames taken from the sink */
-	uint64_t stalled;	 /**< frames sunk in iterations left out as stalls */
-	uint64_t stalls;	 /**< iterations left out */
-	uint32_t fwd_next;	 /**< split baseline: shard of the next burst */
-	bool finished;		 /**< PH_FINISH done */
-	bool parked;		 /**< seen PH_IDLE: holds no frame between two rings */
-	unsigned int hist_slot;	 /**< where hold times go, set by the main lcore */
+	struct colo_rxq *rxq;	   /**< RX queue it polls, or NULL */
+	struct colo_shard *sh;	   /**< shard it compares, or NULL */
+	struct bench_gen *gen;	   /**< with rxq */
+	struct rte_ring *sink;	   /**< outbound TX ring of sh */
+	uint64_t busy_tsc;	   /**< ticks of iterations that moved frames */
+	uint64_t sunk;		   /**< frames taken from the sink */
+	uint64_t stalled;	   /**< frames sunk in iterations left out as stalls */
+	uint64_t stalls;	   /**< iterations left out */
+	uint32_t fwd_next;	   /**< split baseline: shard of the next burst */
+	bool finished;		   /**< PH_FINISH done */
+	bool parked;		   /**< seen PH_IDLE: holds no frame between two rings */
+	unsigned int hist_slot;	   /**< where hold times go, set by the main lcore */
 	struct bench_hist hist[2]; /**< flat out, paced */
 } __rte_cache_aligned;
 
@@ -196,7 +188,8 @@ backlogged(const struct worker *w)
 		return false;
 	for (s = 0; s < app.nb_shards; s++)
 		if (rte_ring_count(app.shard[s].rx_ring[w->rxq->queue][0]) > BACKLOG_MAX ||
-				rte_ring_count(app.shard[s].rx_ring[w->rxq->queue][1]) > BACKLOG_MAX)
+				rte_ring_count(app.shard[s].rx_ring[w->rxq->queue][1]) >
+						BACKLOG_MAX)
 			return true;
 	return false;
 }
@@ -251,13 +244,18 @@ worker_main(void *arg)
 	return 0;
 }
 
-/* Counters of every worker at one instant. */
+/*
+ * Counters of every worker at one instant. Each worker counts the TSC ticks
+ * of the loop iterations that moved a frame (busy), without the generator,
+ * which stands for the NIC or the vhost-user copy that the baseline does
+ * not pay either. Capacity is the frames moved over the busiest worker's
+ * busy time: the rate at which that lcore saturates.
+ */
 struct snap {
 	uint64_t tsc;
 	uint64_t busy[RTE_MAX_LCORE];
-	uint64_t sunk;	  /**< minus the frames of stalled iterations */
+	uint64_t sunk; /**< minus the frames of stalled iterations */
 	uint64_t stalls;
-	uint64_t pairs;
 };
 
 static void
@@ -273,15 +271,13 @@ snap_take(struct snap *s)
 			   __atomic_load_n(&workers[i].stalled, __ATOMIC_RELAXED);
 		s->stalls += __atomic_load_n(&workers[i].stalls, __ATOMIC_RELAXED);
 	}
-	for (i = 0; i < app.nb_rxq; i++)
-		s->pairs += __atomic_load_n(&gens[i].pairs, __ATOMIC_RELAXED);
 }
 
 /** What one timed phase measured. */
 struct phase_result {
-	double units_per_sec;	/**< frames sunk over the busiest worker's busy time */
+	double units_per_sec; /**< frames sunk over the busiest worker's busy time */
 	double units_per_sec_wall;
-	double busy_per_unit;	/**< busy ticks of every worker per frame sunk */
+	double busy_per_unit; /**< busy ticks of every worker per frame sunk */
 };
 
 static void
@@ -533,8 +529,9 @@ account(uint64_t made, uint64_t sent_secondaries, struct bench_result *r)
 			     r->secondaries == sent_secondaries;
 	if (!rep.conservation_ok)
 		fprintf(stderr,
-				"colo-bench: conservation: primary_rx %" PRIu64 " != released %" PRIu64
-				" + dropped %" PRIu64 " + queued %" PRIu64 "\n",
+				"colo-bench: conservation: primary_rx %" PRIu64
+				" != released %" PRIu64 " + dropped %" PRIu64 " + queued %" PRIu64
+				"\n",
 				r->primaries, r->released, r->dropped, rep.primary_queued);
 	if (r->primaries != made || r->secondaries != sent_secondaries)
 		fprintf(stderr,
@@ -613,8 +610,8 @@ ports_create(void)
 			return -rte_errno;
 	}
 	snprintf(name, sizeof(name), "bench%u_outbound", run_id);
-	port = rte_eth_from_rings(name, &rings.out_rx, 1, rings.out_tx, app.nb_shards,
-			rte_socket_id());
+	port = rte_eth_from_rings(
+			name, &rings.out_rx, 1, rings.out_tx, app.nb_shards, rte_socket_id());
 	if (port < 0)
 		return -rte_errno;
 	snprintf(app.opts.port[COLO_ROLE_OUTBOUND], sizeof(app.opts.port[0]), "%d", port);
@@ -810,6 +807,10 @@ bench_run(const struct bench_conf *c, struct bench_result *r)
 	for (i = 0; i < nb_workers; i++)
 		rte_eal_wait_lcore(workers[i].lcore);
 	account(p1 - p0, s1 - s0, r);
+	for (i = 0; i < app.nb_rxq; i++) {
+		r->mismatches_made += gens[i].mismatches;
+		r->gen_alloc_fail += gens[i].alloc_fail;
+	}
 	r->mempool_in_use_after = rte_mempool_in_use_count(app.pool);
 	r->mempool_ok = r->mempool_in_use_after == 0;
 	teardown();

@@ -52,9 +52,14 @@ expect_usage notify --notify /tmp/not-a-unix-url
 expect_usage notify_connect --notify-connect udp:1.2.3.4:5
 expect_usage extra-arg --exit-on-idle 100 extra-arg
 expect_usage --config --config "$t/does-not-exist.ini"
+expect_usage --role --role tertiary
+expect_usage "rule 2" --bypass "proto=udp;proto=tcp,dport=70000"
+expect_usage compare_lcores --role secondary --compare-lcores 2
 
 printf '[compare]\nmax_queue = many\n' >"$t/bad_value.ini"
 expect_usage "max_queue" --config "$t/bad_value.ini"
+printf '[compare]\nbypass = src=10.0.0.1/8\n' >"$t/bad_bypass.ini"
+expect_usage "bits set beyond" --config "$t/bad_bypass.ini"
 printf '[compare]\nno_such_key = 1\n' >"$t/bad_key.ini"
 expect_usage "no_such_key" --config "$t/bad_key.ini"
 printf '[compare]\nnotify = unix:/tmp/x\n' >"$t/bad_section.ini"
@@ -65,6 +70,8 @@ expect_usage "checkpoint" --config "$t/bad_section.ini"
 ONE_LINE=0 expect_usage "--primary" --primary net_nope
 ONE_LINE=0 expect_usage "--outbound" --outbound 9
 ONE_LINE=0 expect_usage "--secondary" --primary 1 --secondary 1
+ONE_LINE=0 expect_usage "--svm" --role secondary --svm net_nope
+ONE_LINE=0 expect_usage "'none' runs without failover" --role secondary --outbound 9
 
 # Only the main lcore: no worker to forward on.
 rc=0

@@ -11,7 +11,8 @@
 #   silent  the secondary VM falls silent while the primary keeps sending
 #           (net_pcap infinite_rx through a virtio_user peer) for
 #           $COLO_E2E_SILENT_SECS (default 10) with compare_timeout 200:
-#           timeouts lead to checkpoints, the queues stay bounded and
+#           timeouts (or, at the full rate of infinite_rx, the max_queue
+#           cap, whichever comes first) lead to checkpoints, the queues stay bounded and
 #           conservation holds; when the secondary returns the frames
 #           compare again (release_match grows, no new checkpoint).
 . "$COLO_SRCDIR/tests/e2e/lib.sh"
@@ -108,7 +109,10 @@ end=$(($(date +%s) + secs))
 max_q=0
 while [ "$(date +%s)" -lt $end ]; do
     e2e_tel "$E2E_PREFIX" /colo/stats "$t/silent.tel.json"
-    e2e_py check "$t/silent.tel.json" "$s['conservation_ok'] == 1" \
+    # Live, under full-rate input, a snapshot may miss a burst in flight
+    # (app/report.c): conservation within one RX burst here, exact below.
+    e2e_py check "$t/silent.tel.json" \
+        "abs($s['primary_rx'] - $s['released'] - $s['primary_dropped'] - $s['primary_queued']) <= 64" \
         "$s['primary_queued'] <= 16 * 64 + 4096 + 2048" >/dev/null ||
         e2e_fail "silent: unbounded queue or conservation: $(cat "$t/silent.tel.json")"
     q=$(e2e_py get "$t/silent.tel.json" "$s['primary_queued']")
@@ -117,12 +121,16 @@ while [ "$(date +%s)" -lt $end ]; do
 done
 kill -0 "$proxy" || e2e_fail "silent: colo-proxy died"
 e2e_py check "$t/silent.tel.json" "$s['checkpoint_requests'] >= 2" \
-    "$s['trigger_timeout_primary'] >= 1" "$s['primary_rx'] > $nb" ||
+    "$s['trigger_timeout_primary'] + $s['trigger_queue_full'] >= 1" "$s['primary_rx'] > $nb" ||
     e2e_fail "silent: no timeout checkpoints"
 e2e_stop "$peer" INT
 rm -rf "/var/run/dpdk/$(e2e_prefix silent1)"
-e2e_tel_until "$E2E_PREFIX" /colo/stats "$t/silent.drained.json" \
-    "$s['primary_queued'] == 0 and $s['mbufs_in_use'] == 0 and $s['conservation_ok'] == 1" 10
+# The outbound peer left too: released frames wait for it (tx_retry), so
+# the drain is checked once it is back. New requests stop with the input.
+sleep 1
+e2e_tel "$E2E_PREFIX" /colo/stats "$t/silent.drained.json"
+e2e_py check "$t/silent.drained.json" "$s['conservation_ok'] == 1" \
+    "$s['secondary_queued'] == 0" || e2e_fail "silent: after the primary stopped"
 ckpts=$(e2e_py get "$t/silent.drained.json" "$s['checkpoint_requests']")
 matched=$(e2e_py get "$t/silent.drained.json" "$s['release_match']")
 echo "ok   secondary silent for ${secs}s: $ckpts checkpoints, max $max_q frames queued" >&2
@@ -137,7 +145,7 @@ peer back --vdev "net_pcap0,rx_pcap=$t/w.pcap" \
     --vdev "net_virtio_user2,path=$t/outbound.sock" \
     --vdev "net_pcap2,tx_pcap=$t/back.out.pcap"
 e2e_tel_until "$E2E_PREFIX" /colo/stats "$t/back.json" \
-    "$s['release_match'] >= $matched + $nb and $s['primary_queued'] == 0" 20
+    "$s['release_match'] >= $matched + $nb and $s['primary_queued'] == 0 and $s['mbufs_in_use'] == 0" 20
 e2e_py check "$t/back.json" "$s['checkpoint_requests'] == $ckpts" ||
     e2e_fail "back: a checkpoint after the secondary returned"
 e2e_stop "$peer" INT

@@ -1310,8 +1310,7 @@ test_ts_pvm_mirror(void)
 	CU_ASSERT_EQUAL(ts_step(S2C, fs, TS_S, TS_C, c.p_isn, c.c_isn + 1, TS_P, TS_C),
 			COLO_RW_REWRITTEN);
 	fs = seg(&c, C2S, ACK, c.c_isn + 1, c.p_isn + 1, 0);
-	CU_ASSERT_EQUAL(ts_step(C2S, fs, TS_C + 1, TS_P, c.c_isn + 1, c.s_isn + 1, TS_C + 1,
-					TS_S),
+	CU_ASSERT_EQUAL(ts_step(C2S, fs, TS_C + 1, TS_P, c.c_isn + 1, c.s_isn + 1, TS_C + 1, TS_S),
 			COLO_RW_REWRITTEN);
 	CU_ASSERT_EQUAL(ctr(COLO_RW_CTR_PENDING), 0);
 	rw_stop();
