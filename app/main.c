@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * colo-proxy: the table of contents. Parse the options, start EAL, the
- * ports, the compare shards (contexts and rings), the notify channel, pdump
- * and telemetry; launch the lcores; wait on the main lcore; then stop RX,
+ * ports, the compare shards (contexts and rings), the notify channel, what
+ * the role adds (bypass rules, or the secondary's rewriter), pdump and
+ * telemetry; launch the lcores; wait on the main lcore; then stop RX,
  * drain, report and tear down in reverse order.
  */
 #include <errno.h>

@@ -34,6 +34,9 @@ run target_1500b_1k --conns 1000 --frame-size 1500 --repeat 3
 run target_64b_1m --conns 1000000 --frame-size 64 --repeat 3
 run mix_udp30_lag64_mismatch --conns 1000 --frame-size 256 --udp-pct 30 --lag 64 \
     --mismatch-rate 0.0001 --repeat 3
+run lcores_rtc1 --conns 1000 --layout rtc --repeat 3
+run lcores_split1 --conns 1000 --layout split --repeat 3
+run lcores_rtc2 --conns 1000 --compare-lcores 2 --repeat 3
 echo "== sweep" >&2
 # shellcheck disable=SC2086
 "$bench" $eal -- --repeat 3 --sweep "$out/sweep"

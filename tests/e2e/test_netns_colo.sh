@@ -28,9 +28,11 @@ CLI_IP=10.77.0.1
 CLI_MAC=52:54:00:c0:10:01
 SIZE=1048576
 
-# Namespaces, and whatever runs in them, go even when the test fails.
+# Namespaces, and whatever runs in them, go even when the test fails. No -e
+# here: "(exit $_rc)" hands the status to e2e_cleanup, and must not stop us.
 netns_cleanup() {
     _rc=$?
+    set +e
     for ns in $NS_CLI $NS_PVM $NS_SVM; do
         for pid in $(ip netns pids "$ns" 2>/dev/null); do
             kill -KILL "$pid" 2>/dev/null || true
