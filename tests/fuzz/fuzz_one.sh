@@ -24,6 +24,8 @@ rc=0
 nice -n 19 "$exe" -seed="${COLO_FUZZ_SEED:-1}" -max_total_time="$secs" -timeout=10 \
     -rss_limit_mb=4096 -print_final_stats=1 -error_exitcode=1 -timeout_exitcode=1 \
     -artifact_prefix="$artifacts/$name-" "$@" "$corpus" "$seeds" >"$log" 2>&1 || rc=$?
+# The harness's EAL (--no-shconf) still made its runtime directory.
+rmdir "/var/run/dpdk/fuzz_$name" 2>/dev/null || true
 
 execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
 rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)

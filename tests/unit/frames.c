@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -321,6 +322,15 @@ frame_make(struct rte_mempool *mp, const struct frame_spec *s)
 	return frame_mbuf(mp, buf, len);
 }
 
+/* Even with --no-shconf, EAL makes /var/run/dpdk/<prefix>: leave nothing behind. */
+static char runtime_dir[256];
+
+static void
+remove_runtime_dir(void)
+{
+	rmdir(runtime_dir);
+}
+
 int
 frames_eal_init(const char *name)
 {
@@ -342,6 +352,8 @@ frames_eal_init(const char *name)
 		fprintf(stderr, "EAL cannot start (%s): skipping\n", rte_strerror(rte_errno));
 		exit(77);
 	}
+	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
+	atexit(remove_runtime_dir);
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <CUnit/Basic.h>
 #include <rte_eal.h>
@@ -62,6 +63,7 @@ main(void)
 		"--log-level=colo:debug",
 		"--log-level=colo.ckpt:warning",
 	};
+	char runtime_dir[256];
 	CU_pSuite suite;
 	unsigned int failed;
 
@@ -79,6 +81,9 @@ main(void)
 	CU_basic_run_tests();
 	failed = CU_get_number_of_tests_failed() + CU_get_number_of_failures();
 	CU_cleanup_registry();
+	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
 	rte_eal_cleanup();
+	/* Even with --no-shconf, EAL makes /var/run/dpdk/unit_log: leave nothing behind. */
+	rmdir(runtime_dir);
 	return failed != 0;
 }
