@@ -10,7 +10,8 @@
 # once from an [eal] section; the service user with exactly the unit's
 # capabilities (none) runs it, with hugepages (the unit's private hugetlbfs
 # mount) and with --no-huge; systemd-analyze verify passes on the unit. The
-# package is purged at the end, also on failure. meson passes COLO_SRCDIR.
+# package is purged at the end, also on failure. meson passes COLO_SRCDIR;
+# COLO_PKG_DEB=PATH reuses a .deb built already instead of building one.
 : "${COLO_SRCDIR:?COLO_SRCDIR not set (run through meson test)}"
 E2E_CASE=pkg
 . "$COLO_SRCDIR/tests/e2e/lib.sh"
@@ -73,14 +74,21 @@ deb_version=$(cd "$tmp/src" && dpkg-parsechangelog -SVersion)
 [ "$version" = "$deb_version" ] ||
     e2e_fail "meson.build version $version != debian/changelog version $deb_version"
 
-step "dpkg-buildpackage -us -uc -b"
-(cd "$tmp/src" && DEB_BUILD_OPTIONS="noautodbgsym parallel=2" \
-    dpkg-buildpackage -us -uc -b >"$tmp/build.log" 2>&1) || e2e_fail "dpkg-buildpackage failed"
 deb="$tmp/colo-proxy_${version}_amd64.deb"
+if [ -n "${COLO_PKG_DEB:-}" ]; then
+    # Developers: reuse a .deb built already (its name still has to match).
+    [ "$(basename "$COLO_PKG_DEB")" = "$(basename "$deb")" ] ||
+        e2e_fail "COLO_PKG_DEB=$COLO_PKG_DEB is not $(basename "$deb")"
+    cp "$COLO_PKG_DEB" "$deb"
+else
+    step "dpkg-buildpackage -us -uc -b"
+    (cd "$tmp/src" && DEB_BUILD_OPTIONS="noautodbgsym parallel=2" \
+        dpkg-buildpackage -us -uc -b >"$tmp/build.log" 2>&1) || e2e_fail "dpkg-buildpackage failed"
+fi
 [ -f "$deb" ] || e2e_fail "no $(basename "$deb") (have: $(ls "$tmp"))"
 
 step "lintian"
-lintian --no-tag-display-limit "$deb" >"$tmp/lintian.log" 2>&1 || true
+lintian --tag-display-limit 0 "$deb" >"$tmp/lintian.log" 2>&1 || true
 cat "$tmp/lintian.log" >&2
 ! grep -q '^E: ' "$tmp/lintian.log" || e2e_fail "lintian reports errors"
 
@@ -178,14 +186,11 @@ rm -rf "/var/run/dpdk/${prefix}_eal"
 # owned by colo-proxy as the unit's ExecStartPre makes it.
 mkdir -p "$tmp/rt"
 chown colo-proxy:colo-proxy "$tmp/rt"
-as_service() {
-    setpriv --reuid=colo-proxy --regid=colo-proxy --init-groups --inh-caps=-all \
-        --ambient-caps=-all --bounding-set=-all --no-new-privs \
-        env XDG_RUNTIME_DIR="$tmp/rt" "$@"
-}
+as_service="setpriv --reuid=colo-proxy --regid=colo-proxy --init-groups --inh-caps=-all
+    --ambient-caps=-all --bounding-set=-all --no-new-privs env XDG_RUNTIME_DIR=$tmp/rt"
 step "replay $case_name as user colo-proxy with no capabilities, --no-huge"
-# shellcheck disable=SC2046
-replay nohuge as_service /usr/bin/colo-proxy --no-pci --no-huge -m 256 -l 0,1 \
+# shellcheck disable=SC2046,SC2086
+replay nohuge $as_service /usr/bin/colo-proxy --no-pci --no-huge -m 256 -l 0,1 \
     --file-prefix "${prefix}_nohuge" $(vdevs "$tmp/nohuge")
 grep -q "$tmp/rt/dpdk/${prefix}_nohuge/" "$tmp/nohuge.log" ||
     e2e_fail "nohuge: DPDK's runtime directory is not under XDG_RUNTIME_DIR"
@@ -196,8 +201,8 @@ step "replay $case_name as user colo-proxy with no capabilities, hugepages"
 mkdir "$huge"
 mount -t hugetlbfs -o pagesize=2M,mode=0700,uid=colo-proxy,gid=colo-proxy "colo-pkg-$$" "$huge" ||
     e2e_fail "cannot mount hugetlbfs on $huge"
-# shellcheck disable=SC2046
-replay huge as_service /usr/bin/colo-proxy --no-pci -m 64 -l 0,1 --huge-dir "$huge" \
+# shellcheck disable=SC2046,SC2086
+replay huge $as_service /usr/bin/colo-proxy --no-pci -m 64 -l 0,1 --huge-dir "$huge" \
     --file-prefix "${prefix}_huge" $(vdevs "$tmp/huge")
 # EAL leaves its page files (PREFIXmap_N) in the mount: the proof it used it.
 ls "$huge" | grep -q "^${prefix}_hugemap_" || e2e_fail "huge: no hugepage file in $huge"
