@@ -5,7 +5,7 @@
 # what is missing. Sourced by run.sh and test.sh.
 set -euo pipefail
 
-COLO_PACKAGES=(libdpdk-dev dpdk-dev dpdk libnuma-dev libpcap-dev libcunit1-dev meson ninja-build
+COLO_PACKAGES=(libdpdk-dev dpdk-dev dpdk libnuma-dev libpcap-dev libssl-dev libcunit1-dev meson ninja-build
     pkg-config python3 gcc clang libclang-rt-14-dev tcpdump iproute2)
 
 missing=()
