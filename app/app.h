@@ -229,6 +229,14 @@ colo_store_flag(bool *p, bool v)
 	__atomic_store_n(p, v, __ATOMIC_RELEASE);
 }
 
+/** Count a telemetry command that changes state and was refused (docs/security.md). */
+static inline void
+colo_tel_refused(struct colo_app *app)
+{
+	__atomic_fetch_add(&app->stats[COLO_STATS_CTRL].ctr[COLO_TELEMETRY_REFUSED], 1,
+			__ATOMIC_RELAXED);
+}
+
 /** Whether the failover is done (failover.c); any thread. */
 static inline bool
 colo_failover_active(const struct colo_app *app)

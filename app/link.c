@@ -142,6 +142,12 @@ colo_link_init(struct colo_app *app)
 	}
 	if (rte_eth_macaddr_get(app->port[COLO_ROLE_SECONDARY], &la->self) != 0)
 		memset(&la->self, 0, sizeof(la->self));
+	if (o->role == COLO_HOST_PRIMARY)
+		COLO_LOG(NOTICE, app,
+				"link: control frames %s, from " RTE_ETHER_ADDR_PRT_FMT
+				" (the secondary's --link-peer-mac)",
+				la->keyed ? "authenticated" : "NOT authenticated",
+				RTE_ETHER_ADDR_BYTES(&la->self));
 	app->link = la;
 	return 0;
 }

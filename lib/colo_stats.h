@@ -32,6 +32,7 @@
 	X(CONN_EVICTED, "conn_evicted", "connections evicted because the table was full") \
 	X(TX_RETRY, "tx_retry", "TX bursts the outbound port did not fully accept")       \
 	X(NOTIFY_ERRORS, "notify_errors", "bad records on the notify socket")             \
+	X(TELEMETRY_REFUSED, "telemetry_refused", "telemetry commands refused: bad failover or bypass parameters") \
 	X(LINK_EVENTS, "link_events", "port link up/down events")                         \
 	X(SYN_MIRROR_TX, "syn_mirror_tx", "PVM SYN/SYN-ACK copies sent over the link")    \
 	X(SYN_MIRROR_DROP, "syn_mirror_drop", "PVM SYN/SYN-ACK copies not sent (no mbuf, link full)") \
