@@ -63,6 +63,9 @@ role_start(struct colo_app *a)
 {
 	int ret;
 
+	ret = colo_link_init(a);
+	if (ret != 0)
+		return ret;
 	ret = a->opts.role == COLO_HOST_SECONDARY ? colo_secondary_init(a) : colo_bypass_init(a);
 	if (ret != 0)
 		return ret;
@@ -76,6 +79,7 @@ role_stop(struct colo_app *a)
 {
 	colo_secondary_fini(a);
 	colo_bypass_fini(a);
+	colo_link_fini(a);
 }
 
 static void
@@ -146,6 +150,7 @@ main(int argc, char **argv)
 		COLO_LOG(INFO, app, "pdump unavailable: %s", rte_strerror(rte_errno));
 	if (colo_telemetry_init(&app) != 0)
 		COLO_LOG(WARNING, app, "cannot register the /colo/ telemetry commands");
+	colo_trust_runtime_dir();
 
 	if (app.opts.role == COLO_HOST_SECONDARY)
 		colo_secondary_launch(&app);

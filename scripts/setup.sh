@@ -9,8 +9,9 @@ set -euo pipefail
 # missing one fails instead. dpdk-dev: dpdk-testpmd, dpdk-telemetry.py,
 # dpdk-dumpcap; socat, curl: netns_colo; tcpdump, iproute2: captures and
 # namespaces; debhelper, dpkg-dev, fakeroot, help2man, lintian: the .deb
-# (tests/pkg); systemd: systemd-analyze verify of the unit; util-linux: setpriv.
-COLO_PACKAGES=(libdpdk-dev dpdk-dev dpdk libnuma-dev libpcap-dev libcunit1-dev meson ninja-build
+# (tests/pkg); systemd: systemd-analyze verify of the unit; util-linux: setpriv;
+# libssl-dev: libcrypto's HMAC for the link authenticator.
+COLO_PACKAGES=(libdpdk-dev dpdk-dev dpdk libnuma-dev libpcap-dev libssl-dev libcunit1-dev meson ninja-build
     pkg-config python3 gcc clang libclang-rt-14-dev tcpdump iproute2 socat curl
     debhelper dpkg-dev fakeroot help2man lintian systemd util-linux)
 

@@ -300,7 +300,8 @@ class Exporter(unittest.TestCase):
         status, _, body = self.scrape()
         self.assertEqual(status, 200)
         s, _ = parse(body)
-        self.assertEqual(s, {('colo_up', ''): 0})
+        # The exporter's own counter of refused requests stays.
+        self.assertEqual(s, {('colo_up', ''): 0, ('colo_exporter_http_refused_total', ''): 0})
 
     def test_other_paths(self):
         status, _, body = self.scrape('/')
