@@ -5,12 +5,13 @@
  * shards, orders a flush when the peer reports a checkpoint done, and
  * decides what a request means while no peer is connected. Every shard
  * applies each ordered flush to its own context. The socket I/O itself is
- * on the notify control thread (notify.c).
+ * on the notify control thread (ctl/notify.c); this side only touches the
+ * channel's atomics (notify.h).
  */
 #include <inttypes.h>
 
-#include "app.h"
 #include "colo_log.h"
+#include "dp.h"
 
 /* Lcore of shard 0: every shard flushes once it sees the new generation. */
 static void
@@ -48,7 +49,6 @@ static void
 lead(struct colo_app *app)
 {
 	struct colo_ckpt_state *cs = &app->ckpt;
-	struct colo_notify_stats nst;
 	uint64_t nb;
 
 	/* COLO_CHECKPOINT: the VMs are in sync again, whatever we asked for. */
@@ -62,6 +62,8 @@ lead(struct colo_app *app)
 		 * starts the next round. A peer that connected after we sent
 		 * has not seen the request.
 		 */
+		struct colo_notify_stats nst;
+
 		colo_notify_get_stats(app->notify, &nst);
 		if (!cs->sent || cs->sent_peer != nst.connects) {
 			colo_notify_request(app->notify);

@@ -12,7 +12,7 @@
 
 #include <rte_common.h>
 
-#include "app.h"
+#include "ctl.h"
 
 /* getopt_long values above any key index. */
 enum {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Snapshots of the counters for /colo/stats, --stats-json and the final
- * print, with the conservation check of spec B7: every primary frame
+ * print, with the conservation check (docs/semantics.md D1): every primary frame
  * received is released, dropped with a reason, or still queued; every
  * secondary frame is discarded with a reason or still queued. Reads are
  * lock-free; a snapshot of a running proxy may be off by frames in flight.
@@ -14,9 +14,9 @@
 #include <rte_cycles.h>
 #include <rte_mempool.h>
 
-#include "app.h"
-#include "divergence.h"
-#include "latency.h"
+#include "dp/dp.h"
+#include "obs.h"
+#include "secondary/secondary.h"
 
 #define NAME_ENTRY(sym, name, help) name,
 static const char *const drop_names[COLO_DROP_MAX] = { COLO_DROP_REASONS(NAME_ENTRY) };
@@ -66,7 +66,7 @@ colo_report_take(struct colo_app *app, struct colo_report *r)
 	}
 	r->primary_dropped = colo_stats_total(sum->drop, COLO_DROP_MAX);
 	r->secondary_discarded = colo_stats_total(sum->discard, COLO_DISCARD_MAX);
-	/* Spec B7: every frame is accounted for, with a reason. */
+	/* docs/semantics.md D1: every frame is accounted for, with a reason. */
 	primary_out = sum->ctr[COLO_RELEASED] + r->primary_dropped + r->primary_queued;
 	secondary_out = r->secondary_discarded + r->secondary_queued;
 	r->conservation_ok = sum->ctr[COLO_PRIMARY_RX] == primary_out &&
@@ -79,7 +79,9 @@ colo_report_take(struct colo_app *app, struct colo_report *r)
 	r->conns = sum->ctr[COLO_CONN_CREATED] - sum->ctr[COLO_CONN_CLOSED] -
 		   sum->ctr[COLO_CONN_EXPIRED] - sum->ctr[COLO_CONN_EVICTED];
 	colo_secondary_rewriter_ctrs(app, r->rewriter);
-	/* Leak gauge (issue 6): with pcap/ring/vhost ports no PMD holds mbufs,
+	colo_latency_summary(app, r->latency);
+	colo_divergence_stats(app, r->capture);
+	/* Leak gauge: with pcap/ring/vhost ports no PMD holds mbufs,
 	 * so after a drain (and at exit) every mbuf is back in its pool. */
 	if (app->pool != NULL)
 		r->mbufs_in_use += rte_mempool_in_use_count(app->pool);
@@ -106,6 +108,7 @@ colo_report_emit(const struct colo_report *r, const struct colo_report_out *out,
 {
 	struct foreach_arg fa = { out, arg };
 	unsigned int i;
+	char name[32];
 
 	colo_stats_foreach(&r->sum, foreach_u64, &fa);
 	out->u64("notify_requests_sent", r->notify.requests_sent, arg);
@@ -128,9 +131,12 @@ colo_report_emit(const struct colo_report *r, const struct colo_report_out *out,
 	out->real("active_seconds", r->active_seconds, arg);
 	out->group("dropped", drop_names, r->sum.drop, COLO_DROP_MAX, arg);
 	out->group("discarded", discard_names, r->sum.discard, COLO_DISCARD_MAX, arg);
-	/* Live, not part of the snapshot: the histograms and the capture file. */
-	colo_latency_emit(out, arg);
-	colo_divergence_emit(out, arg);
+	for (i = 0; i < COLO_LATENCY_ROWS; i++) {
+		snprintf(name, sizeof(name), "latency_%s", colo_latency_row_name(i));
+		out->group(name, colo_latency_stat_names, r->latency[i], COLO_LATENCY_STAT_MAX, arg);
+	}
+	out->group("divergence_capture", colo_capture_stat_names, r->capture,
+			COLO_CAPTURE_STAT_MAX, arg);
 }
 
 struct json {

@@ -17,9 +17,9 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
-#include "app.h"
 #include "colo_log.h"
 #include "colo_pkt.h"
+#include "ctl.h"
 
 #define NB_RXD 1024
 #define NB_TXD 1024
@@ -39,36 +39,38 @@ static uint8_t rss_sym_key[40] = {
 };
 /* clang-format on */
 
-static const char *const role_names[COLO_ROLE_MAX] = {
-	[COLO_ROLE_PRIMARY] = "primary",
-	[COLO_ROLE_SECONDARY] = "secondary",
-	[COLO_ROLE_OUTBOUND] = "outbound",
-};
-
-const char *
-colo_ports_role_name(enum colo_role r)
-{
-	return r < COLO_ROLE_MAX ? role_names[r] : "unknown";
-}
-
-/* The option naming port slot @p r in this host's role (app.h), and its value. */
-static const char *
-port_option(const struct colo_app *app, enum colo_role r, const char **spec)
-{
-	static const char *const secondary_names[COLO_ROLE_MAX] = {
+/* Port slot names by host role: also the options that name the ports. */
+static const char *const role_names[][COLO_ROLE_MAX] = {
+	[COLO_HOST_PRIMARY] = {
+		[COLO_ROLE_PRIMARY] = "primary",
+		[COLO_ROLE_SECONDARY] = "secondary",
+		[COLO_ROLE_OUTBOUND] = "outbound",
+	},
+	[COLO_HOST_SECONDARY] = {
 		[COLO_ROLE_PRIMARY] = "svm",
 		[COLO_ROLE_SECONDARY] = "link",
 		[COLO_ROLE_OUTBOUND] = "outbound",
-	};
+	},
+};
 
+const char *
+colo_ports_role_name(const struct colo_app *app, enum colo_role r)
+{
+	unsigned int host = app->opts.role == COLO_HOST_SECONDARY;
+
+	return r < COLO_ROLE_MAX ? role_names[host][r] : "unknown";
+}
+
+/* The option naming port slot @p r in this host's role, and its value. */
+static const char *
+port_option(const struct colo_app *app, enum colo_role r, const char **spec)
+{
 	*spec = app->opts.port[r];
-	if (app->opts.role != COLO_HOST_SECONDARY)
-		return role_names[r];
-	if (r == COLO_ROLE_PRIMARY)
+	if (app->opts.role == COLO_HOST_SECONDARY && r == COLO_ROLE_PRIMARY)
 		*spec = app->opts.svm;
-	else if (r == COLO_ROLE_SECONDARY)
+	else if (app->opts.role == COLO_HOST_SECONDARY && r == COLO_ROLE_SECONDARY)
 		*spec = app->opts.link;
-	return secondary_names[r];
+	return colo_ports_role_name(app, r);
 }
 
 static int
@@ -106,25 +108,22 @@ link_event_cb(uint16_t port_id, enum rte_eth_event_type type, void *arg, void *r
 }
 
 /*
- * Exhaustion log lines (issue 6), at most one per second and cause: frames
+ * Exhaustion log lines, at most one per second and cause: frames
  * the PMD could not receive for want of an mbuf (rx_nombuf: the mempool is
  * too small) or of a descriptor (imissed), and frames lost because the
  * RX -> compare ring was full. The counters stay the reference; this only
  * makes the event visible in the log. Main lcore.
  */
 static void
-colo_ports_log_drops(struct colo_app *app)
+log_drops(struct colo_app *app, struct colo_ports_watch *w)
 {
-	static uint64_t last_tsc, last_nombuf[COLO_ROLE_MAX], last_missed[COLO_ROLE_MAX];
-	static uint64_t last_ring;
 	struct colo_stats sum = { 0 };
 	struct rte_eth_stats es;
-	uint64_t now = rte_rdtsc(), ring;
+	uint64_t ring, *last_nombuf = w->last_nombuf, *last_missed = w->last_missed;
 	unsigned int r;
 
-	if (now - last_tsc < rte_get_tsc_hz())
+	if (!colo_log_limit_pass(&w->limit, rte_rdtsc(), NULL))
 		return;
-	last_tsc = now;
 	for (r = 0; r < COLO_ROLE_MAX; r++) {
 		if (!rte_eth_dev_is_valid_port(app->port[r]) ||
 				rte_eth_stats_get(app->port[r], &es) != 0)
@@ -133,27 +132,32 @@ colo_ports_log_drops(struct colo_app *app)
 			COLO_LOG(WARNING, app,
 					"%s port %u: %" PRIu64 " frames lost for want of an mbuf "
 					"(rx_nombuf %" PRIu64 "): mempool too small?",
-					role_names[r], app->port[r], es.rx_nombuf - last_nombuf[r],
+					colo_ports_role_name(app, r), app->port[r],
+					es.rx_nombuf - last_nombuf[r],
 					es.rx_nombuf);
 		if (es.imissed > last_missed[r])
 			COLO_LOG(WARNING, app, "%s port %u: %" PRIu64 " frames missed (imissed %" PRIu64 ")",
-					role_names[r], app->port[r], es.imissed - last_missed[r],
+					colo_ports_role_name(app, r), app->port[r],
+					es.imissed - last_missed[r],
 					es.imissed);
 		last_nombuf[r] = es.rx_nombuf;
 		last_missed[r] = es.imissed;
 	}
 	colo_stats_sum(&sum, app->stats, RTE_DIM(app->stats));
 	ring = sum.drop[COLO_DROP_RING_FULL] + sum.discard[COLO_DISCARD_RING_FULL];
-	if (ring > last_ring)
+	if (ring > w->last_ring)
 		COLO_LOG(WARNING, app,
 				"RX -> compare ring full: %" PRIu64 " frames dropped (total %" PRIu64 ")",
-				ring - last_ring, ring);
-	last_ring = ring;
+				ring - w->last_ring, ring);
+	w->last_ring = ring;
 }
 
-/** Log the link state of every port whose link changed; main lcore. */
+/**
+ * Log the link state of every port whose link changed, and the port drops
+ * of the last second; main lcore, with the housekeeping loop's @p w.
+ */
 void
-colo_ports_log_links(struct colo_app *app)
+colo_ports_log_links(struct colo_app *app, struct colo_ports_watch *w)
 {
 	struct rte_eth_link link;
 	uint32_t pending;
@@ -165,10 +169,10 @@ colo_ports_log_links(struct colo_app *app)
 			continue;
 		if (rte_eth_link_get_nowait(app->port[r], &link) != 0)
 			continue;
-		COLO_LOG(NOTICE, app, "%s port %u: link %s", role_names[r], app->port[r],
+		COLO_LOG(NOTICE, app, "%s port %u: link %s", colo_ports_role_name(app, r), app->port[r],
 				link.link_status ? "up" : "down");
 	}
-	colo_ports_log_drops(app);
+	log_drops(app, w);
 }
 
 static int
@@ -184,7 +188,7 @@ port_start(struct colo_app *app, enum colo_role r)
 	int socket, ret;
 	uint16_t q;
 
-	/* The link: a TX queue per RX lcore for its PVM SYN copies (link.c). */
+	/* The link: a TX queue per RX lcore for its PVM SYN copies (dp/link.c). */
 	if (r == COLO_ROLE_SECONDARY && app->opts.link_syn_mirror)
 		nb_txq = app->nb_rxq;
 	ret = rte_eth_dev_info_get(port, &info);
@@ -226,7 +230,8 @@ port_start(struct colo_app *app, enum colo_role r)
 	/* The VMs' MACs are not ours: accept every frame. Not every PMD can (pcap). */
 	rte_eth_promiscuous_enable(port);
 	COLO_LOG(INFO, app, "%s port %u (%s): %u RX / %u TX queues of %u / %u descriptors",
-			role_names[r], port, info.driver_name, nb_rxq, nb_txq, nb_rxd, nb_txd);
+			colo_ports_role_name(app, r), port, info.driver_name, nb_rxq, nb_txq, nb_rxd,
+			nb_txd);
 	return 0;
 }
 
@@ -336,7 +341,7 @@ colo_ports_init(struct colo_app *app)
 			continue;
 		ret = port_start(app, r);
 		if (ret != 0) {
-			COLO_LOG(ERR, app, "cannot start %s port %u: %s", role_names[r],
+			COLO_LOG(ERR, app, "cannot start %s port %u: %s", colo_ports_role_name(app, r),
 					app->port[r], rte_strerror(-ret));
 			return ret;
 		}

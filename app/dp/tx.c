@@ -1,28 +1,64 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * TX of released primaries on the outbound port, one TX queue per compare
- * shard. Frames the port refuses
- * stay pending and are retried on the next loop, counted as tx_retry:
- * backpressure never loses a frame (spec B7). Only at shutdown, after a
- * grace period without progress, are the rest counted as drop_tx_failed.
+ * shard. Frames the port refuses stay pending and are retried on the next
+ * loop, counted as tx_retry: backpressure never loses a frame
+ * (docs/semantics.md, "Outbound port backpressure"). Only at shutdown,
+ * after a grace period without progress, are the rest counted as
+ * drop_tx_failed. The hold time of each frame that leaves goes into this
+ * lcore's histogram (colo_app.hist; obs/latency.c reads them).
  */
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
-#include "app.h"
-#include "latency.h"
+#include "colo_pkt.h"
+#include "dp.h"
 
 /* Bursts per poll: enough to empty a flush quickly, few enough not to starve RX. */
 #define TX_BURSTS_PER_POLL 8
 /* At shutdown, give up once the port has accepted nothing for this long. */
 #define TX_FINISH_GRACE_MS 200
 
+/* What one TX burst must know of its frames once the PMD has them (and may have freed them). */
+struct hold_burst {
+	uint64_t arrival_tsc[COLO_BURST];
+	uint8_t proto[COLO_BURST]; /**< enum colo_hist_proto */
+};
+
+/* Before rte_eth_tx_burst(): note the arrival time and protocol of @p pkts. */
+static inline void
+hold_stamp(struct hold_burst *b, struct rte_mbuf *const *pkts, uint16_t nb)
+{
+	uint16_t i;
+
+	for (i = 0; i < nb; i++) {
+		const struct colo_pkt_meta *pm = colo_pkt_meta(pkts[i]);
+
+		b->arrival_tsc[i] = pm->arrival_tsc;
+		b->proto[i] = (uint8_t)colo_hist_proto_of(pm);
+	}
+}
+
+/* After rte_eth_tx_burst(): record the first @p sent frames stamped, the ones that left. */
+static inline void
+hold_record(struct colo_hist *h, const struct hold_burst *b, uint16_t sent)
+{
+	uint64_t now;
+	uint16_t i;
+
+	if (sent == 0)
+		return;
+	now = rte_rdtsc();
+	for (i = 0; i < sent; i++)
+		colo_hist_record(h, (enum colo_hist_proto)b->proto[i], b->arrival_tsc[i], now);
+}
+
 /* Returns the frames the port accepted. */
 static unsigned int
 tx_once(struct colo_shard *sh, struct colo_stats *st, uint64_t now_tsc)
 {
-	struct colo_latency_burst lat;
+	struct hold_burst lat;
 	struct colo_tx *tx = &sh->tx;
 	uint16_t sent;
 
@@ -34,10 +70,10 @@ tx_once(struct colo_shard *sh, struct colo_stats *st, uint64_t now_tsc)
 			return 0;
 	}
 	/* The PMD may free what it takes: read the hold-time fields first. */
-	colo_latency_stamp(&lat, &tx->pkts[tx->start], tx->nb);
+	hold_stamp(&lat, &tx->pkts[tx->start], tx->nb);
 	sent = rte_eth_tx_burst(
 			sh->app->port[COLO_ROLE_OUTBOUND], sh->id, &tx->pkts[tx->start], tx->nb);
-	colo_latency_record(&lat, sent);
+	hold_record(&sh->app->hist[rte_lcore_id()], &lat, sent);
 	tx->start += sent;
 	tx->nb -= sent;
 	if (sent != 0) {

@@ -4,7 +4,8 @@
  * (its own connection table), one SP/SC ring per RX queue and side, a
  * release ring and an outbound TX queue. RX lcores pick a frame's shard by
  * a symmetric hash of its connection key, so no two lcores ever write the
- * same connection, ring end or counter. The lcore layout is in lcores.c.
+ * same connection, ring end or counter (rx.c). The lcore layout is in
+ * lcores.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,9 +13,8 @@
 #include <rte_errno.h>
 #include <rte_ring.h>
 
-#include "app.h"
 #include "colo_log.h"
-#include "colo_pkt.h"
+#include "dp.h"
 
 static int
 shard_create(struct colo_app *app, struct colo_shard *sh, const struct colo_params *p)
@@ -94,56 +94,6 @@ colo_shards_free(struct colo_app *app)
 		}
 		rte_ring_free(sh->out_ring);
 		sh->out_ring = NULL;
-	}
-}
-
-/* Multiply-shift: a uniform pick without a division. */
-static inline unsigned int
-shard_of(const struct colo_pkt_meta *pm, unsigned int nb_shards)
-{
-	return (unsigned int)(((uint64_t)colo_key_hash_symmetric(&pm->key) * nb_shards) >> 32);
-}
-
-/**
- * RX lcore, more than one shard: classify @p nb frames of @p side, stamp
- * each with the epoch of its shard and enqueue it on that shard's ring of
- * this RX queue. Frames that do not fit are counted and freed.
- */
-void
-colo_shard_dispatch(struct colo_rxq *rxq, enum colo_side side, struct rte_mbuf **pkts,
-		unsigned int nb, uint64_t now_tsc, struct colo_stats *st)
-{
-	struct colo_app *app = rxq->app;
-	struct rte_mbuf *out[COLO_MAX_SHARDS][COLO_BURST];
-	unsigned int i, s, nb_enq, cnt[COLO_MAX_SHARDS] = { 0 };
-	uint32_t epoch[COLO_MAX_SHARDS];
-
-	for (s = 0; s < app->nb_shards; s++)
-		epoch[s] = colo_ckpt_epoch(colo_ctx_ckpt(app->shard[s].ctx));
-	colo_pkt_classify_burst(pkts, nb, side, 0, now_tsc, st);
-	for (i = 0; i < nb; i++) {
-		struct colo_pkt_meta *pm = colo_pkt_meta(pkts[i]);
-
-		s = shard_of(pm, app->nb_shards);
-		pm->epoch = epoch[s];
-		out[s][cnt[s]++] = pkts[i];
-	}
-	/* Before the shards own them: a compare lcore may free a frame at once. */
-	if (side == COLO_SIDE_PRIMARY)
-		colo_link_syn_mirror(rxq, pkts, nb, st);
-	for (s = 0; s < app->nb_shards; s++) {
-		if (cnt[s] == 0)
-			continue;
-		nb_enq = rte_ring_sp_enqueue_burst(app->shard[s].rx_ring[rxq->queue][side],
-				(void **)out[s], cnt[s], NULL);
-		if (unlikely(nb_enq < cnt[s])) {
-			if (side == COLO_SIDE_PRIMARY)
-				colo_stat_add(&st->drop[COLO_DROP_RING_FULL], cnt[s] - nb_enq);
-			else
-				colo_stat_add(&st->discard[COLO_DISCARD_RING_FULL],
-						cnt[s] - nb_enq);
-			rte_pktmbuf_free_bulk(&out[s][nb_enq], cnt[s] - nb_enq);
-		}
 	}
 }
 

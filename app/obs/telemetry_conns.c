@@ -14,8 +14,8 @@
 #include <rte_cycles.h>
 #include <rte_telemetry.h>
 
-#include "app.h"
 #include "colo_conn.h"
+#include "obs.h"
 #include "snapshot.h"
 
 #define DEFAULT_N 20
@@ -27,7 +27,6 @@
 #define MAX_N 40
 #define PARAMS_MAX 64
 
-static struct colo_app *conns_app;
 
 static const char *const sort_names[COLO_SNAP_SORT_MAX] = {
 	[COLO_SNAP_SORT_QUEUE] = "queue",
@@ -169,7 +168,13 @@ conns_cmd(const char *cmd, const char *params, struct rte_tel_data *d)
 	top = malloc(sizeof(*top) * (first + n));
 	if (top == NULL)
 		return -ENOMEM;
-	nb = colo_snapshot_top(conns_app, sort, first + n, top, &tot);
+	/* The snapshot state and the shards go at shutdown: ask inside the gate. */
+	if (!colo_obs_enter()) {
+		free(top);
+		return -EAGAIN;
+	}
+	nb = colo_snapshot_top(colo_obs_app(), sort, first + n, top, &tot);
+	colo_obs_leave();
 	if (nb < 0) {
 		free(top);
 		return nb == -ETIMEDOUT ? timeout_reply(d) : nb;
@@ -291,7 +296,10 @@ conn_cmd(const char *cmd, const char *params, struct rte_tel_data *d)
 	RTE_SET_USED(cmd);
 	if (conn_target(params, &target) != 0)
 		return -EINVAL;
-	ret = colo_snapshot_one(conns_app, &target, &det, &tot);
+	if (!colo_obs_enter())
+		return -EAGAIN;
+	ret = colo_snapshot_one(colo_obs_app(), &target, &det, &tot);
+	colo_obs_leave();
 	if (ret == -ETIMEDOUT)
 		return timeout_reply(d);
 	if (ret == -ENOENT) {
@@ -340,13 +348,15 @@ conn_cmd(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
-/** Register /colo/conns and /colo/conn. */
+/** Create the snapshot state and register /colo/conns and /colo/conn. */
 int
-colo_telemetry_conns_init(struct colo_app *app)
+colo_telemetry_conns_init(void)
 {
 	int ret;
 
-	conns_app = app;
+	ret = colo_snapshot_init(colo_obs_app());
+	if (ret != 0)
+		return ret;
 	/* Telemetry 22.11 keeps 127 characters of help. */
 	ret = rte_telemetry_register_cmd("/colo/conns", conns_cmd,
 			"Top connections by queued frames. Parameters: [N][,queue|age|idle][,PAGE];"

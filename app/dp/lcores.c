@@ -13,8 +13,8 @@
 #include <rte_lcore.h>
 #include <rte_pause.h>
 
-#include "app.h"
 #include "colo_log.h"
+#include "dp.h"
 
 /* Run to completion: lcore i polls rxq[i] (if the ports have that queue) and shard i. */
 static int

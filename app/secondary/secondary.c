@@ -5,7 +5,7 @@
  * its sequence space; the SVM's output is mapped into the PVM's and goes
  * back over the link, or after a failover straight to the clients. One
  * lcore does it all. The sequence logic is lib/colo_rewriter.c; the link
- * format is link.c.
+ * format is dp/link.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -20,10 +20,12 @@
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
-#include "app.h"
 #include "colo_log.h"
 #include "colo_pkt.h"
 #include "colo_rewriter.h"
+#include "dp/burst.h"
+#include "dp/dp.h"
+#include "secondary.h"
 
 /*
  * SVM frames waiting for their connection's offset. A handshake holds one
@@ -59,22 +61,6 @@ struct colo_secondary {
 	struct rte_mbuf *out[HOLD_MAX + COLO_BURST]; /**< SVM frames to send this loop */
 	unsigned int nb_out;
 };
-
-/* Send @p pkts with a few retries; what the port still refuses is counted and freed. */
-static void
-tx_or_drop(uint16_t port, struct rte_mbuf **pkts, unsigned int nb, enum colo_ctr sent_ctr,
-		enum colo_ctr drop_ctr, struct colo_stats *st)
-{
-	unsigned int sent = 0, tries;
-
-	for (tries = 0; sent < nb && tries < TX_TRIES; tries++)
-		sent += rte_eth_tx_burst(port, 0, &pkts[sent], nb - sent);
-	colo_stat_add(&st->ctr[sent_ctr], sent);
-	if (unlikely(sent < nb)) {
-		colo_stat_add(&st->ctr[drop_ctr], nb - sent);
-		rte_pktmbuf_free_bulk(&pkts[sent], nb - sent);
-	}
-}
 
 /*
  * Complete an L4 checksum the SVM's port left partial (RX_L4_CKSUM_NONE:
@@ -119,7 +105,7 @@ out_push(struct colo_secondary *sec, struct rte_mbuf *m)
 static void
 svm_tx(struct colo_app *app, struct colo_secondary *sec, struct colo_stats *st)
 {
-	uint16_t port = app->port[sec->failed_over ? COLO_ROLE_OUTBOUND : COLO_ROLE_SECONDARY];
+	uint16_t port = app->port[sec->failed_over ? COLO_SEC_OUTBOUND : COLO_SEC_LINK];
 	enum colo_ctr sent = sec->failed_over ? COLO_SVM_TO_OUTBOUND : COLO_SVM_TO_LINK;
 	unsigned int i, nb;
 
@@ -128,7 +114,8 @@ svm_tx(struct colo_app *app, struct colo_secondary *sec, struct colo_stats *st)
 			csum_complete(sec->out[i]);
 	for (i = 0; i < sec->nb_out; i += nb) {
 		nb = RTE_MIN(sec->nb_out - i, (unsigned int)COLO_BURST);
-		tx_or_drop(port, &sec->out[i], nb, sent, COLO_SVM_TX_DROP, st);
+		colo_burst_tx(port, 0, &sec->out[i], nb, TX_TRIES, &st->ctr[sent],
+				&st->ctr[COLO_SVM_TX_DROP]);
 	}
 	sec->nb_out = 0;
 }
@@ -258,7 +245,7 @@ svm_rx(struct colo_app *app, struct colo_secondary *sec, uint64_t now_tsc, struc
 	struct rte_mbuf *pkts[COLO_BURST];
 	unsigned int i, nb;
 
-	nb = rte_eth_rx_burst(app->port[COLO_ROLE_PRIMARY], 0, pkts, COLO_BURST);
+	nb = rte_eth_rx_burst(app->port[COLO_SEC_SVM], 0, pkts, COLO_BURST);
 	if (nb == 0)
 		return;
 	colo_stat_add(&st->ctr[COLO_SVM_RX], nb);
@@ -287,8 +274,8 @@ client_frames(struct colo_app *app, struct colo_secondary *sec, struct rte_mbuf 
 		colo_pkt_classify(pkts[i], COLO_SIDE_PRIMARY, 0, now_tsc, st);
 		colo_rewriter_client_to_svm(sec->rw, pkts[i], now_tsc);
 	}
-	tx_or_drop(app->port[COLO_ROLE_PRIMARY], pkts, nb, COLO_CLIENT_TO_SVM, COLO_CLIENT_TX_DROP,
-			st);
+	colo_burst_tx(app->port[COLO_SEC_SVM], 0, pkts, nb, TX_TRIES, &st->ctr[COLO_CLIENT_TO_SVM],
+			&st->ctr[COLO_CLIENT_TX_DROP]);
 }
 
 /*
@@ -302,7 +289,7 @@ link_rx(struct colo_app *app, struct colo_secondary *sec, uint64_t now_tsc, stru
 	struct rte_mbuf *pkts[COLO_BURST], *client[COLO_BURST];
 	unsigned int i, nb, nb_client = 0;
 
-	nb = rte_eth_rx_burst(app->port[COLO_ROLE_SECONDARY], 0, pkts, COLO_BURST);
+	nb = rte_eth_rx_burst(app->port[COLO_SEC_LINK], 0, pkts, COLO_BURST);
 	if (nb == 0)
 		return;
 	colo_stat_add(&st->ctr[COLO_LINK_RX], nb);
@@ -341,7 +328,7 @@ outbound_rx(struct colo_app *app, struct colo_secondary *sec, uint64_t now_tsc,
 	struct rte_mbuf *pkts[COLO_BURST];
 	unsigned int nb;
 
-	nb = rte_eth_rx_burst(app->port[COLO_ROLE_OUTBOUND], 0, pkts, COLO_BURST);
+	nb = rte_eth_rx_burst(app->port[COLO_SEC_OUTBOUND], 0, pkts, COLO_BURST);
 	if (nb == 0)
 		return;
 	colo_stat_add(&st->ctr[COLO_INGRESS_RX], nb);
@@ -377,7 +364,7 @@ secondary_lcore(void *arg)
 	struct colo_app *app = arg;
 	struct colo_secondary *sec = app->secondary;
 	struct colo_stats *st = &app->stats[rte_lcore_id()];
-	bool has_outbound = rte_eth_dev_is_valid_port(app->port[COLO_ROLE_OUTBOUND]);
+	bool has_outbound = rte_eth_dev_is_valid_port(app->port[COLO_SEC_OUTBOUND]);
 	uint64_t now;
 
 	sec->next_scan_tsc = rte_rdtsc() + sec->scan_tsc;
@@ -404,11 +391,6 @@ secondary_lcore(void *arg)
 	return 0;
 }
 
-/**
- * Secondary role: create the rewriter. Main lcore, after the ports.
- *
- * @return 0, or -errno (logged).
- */
 int
 colo_secondary_init(struct colo_app *app)
 {
@@ -435,12 +417,11 @@ colo_secondary_init(struct colo_app *app)
 	sec->hold_tsc = ms * app->opts.rewrite_hold_ms;
 	sec->scan_tsc = ms * p->expired_scan_cycle_ms;
 	app->secondary = sec;
-	if (!rte_eth_dev_is_valid_port(app->port[COLO_ROLE_OUTBOUND]))
+	if (!rte_eth_dev_is_valid_port(app->port[COLO_SEC_OUTBOUND]))
 		COLO_LOG(NOTICE, app, "secondary role without --outbound: failover is refused");
 	return 0;
 }
 
-/** Run the secondary role on the first worker lcore; the others stay idle. */
 void
 colo_secondary_launch(struct colo_app *app)
 {
@@ -451,7 +432,6 @@ colo_secondary_launch(struct colo_app *app)
 	rte_eal_remote_launch(secondary_lcore, app, lcore);
 }
 
-/** Free the rewriter; the lcore has stopped and telemetry is closed. */
 void
 colo_secondary_fini(struct colo_app *app)
 {
@@ -464,7 +444,6 @@ colo_secondary_fini(struct colo_app *app)
 	free(sec);
 }
 
-/** Copy the rewriter's counters into @p ctr (zeros in the primary role); any thread. */
 void
 colo_secondary_rewriter_ctrs(const struct colo_app *app, uint64_t ctr[COLO_RW_CTR_MAX])
 {

@@ -14,8 +14,9 @@
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 
-#include "app.h"
+#include "burst.h"
 #include "colo_pkt.h"
+#include "dp.h"
 
 /* IEEE Std 802 Local Experimental Ethertype 1: never a VM's own traffic. */
 #define LINK_ETHERTYPE 0x88B5
@@ -85,7 +86,6 @@ colo_link_syn_mirror(struct colo_rxq *rxq, struct rte_mbuf *const *pkts, unsigne
 	struct colo_app *app = rxq->app;
 	struct rte_mbuf *copies[COLO_BURST];
 	unsigned int i, nb_copies = 0;
-	uint16_t sent;
 
 	if (!app->opts.link_syn_mirror || colo_failover_active(app))
 		return;
@@ -101,15 +101,10 @@ colo_link_syn_mirror(struct colo_rxq *rxq, struct rte_mbuf *const *pkts, unsigne
 		else
 			colo_stat_add(&st->ctr[COLO_SYN_MIRROR_DROP], 1);
 	}
-	if (nb_copies == 0)
-		return;
-	sent = rte_eth_tx_burst(app->port[COLO_ROLE_SECONDARY], rxq->queue, copies, nb_copies);
-	colo_stat_add(&st->ctr[COLO_SYN_MIRROR_TX], sent);
-	if (unlikely(sent < nb_copies)) {
-		/* The SVM's SYN then waits rewrite_hold and costs one checkpoint at most. */
-		colo_stat_add(&st->ctr[COLO_SYN_MIRROR_DROP], nb_copies - sent);
-		rte_pktmbuf_free_bulk(&copies[sent], nb_copies - sent);
-	}
+	/* A copy the link refuses: the SVM's SYN then waits rewrite_hold and costs one checkpoint
+	 * at most. */
+	colo_burst_tx(app->port[COLO_ROLE_SECONDARY], rxq->queue, copies, nb_copies, 1,
+			&st->ctr[COLO_SYN_MIRROR_TX], &st->ctr[COLO_SYN_MIRROR_DROP]);
 }
 
 /**

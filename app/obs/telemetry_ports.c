@@ -10,9 +10,8 @@
 #include <rte_ethdev.h>
 #include <rte_telemetry.h>
 
-#include "app.h"
-
-static struct colo_app *ports_app;
+#include "ctl/ctl.h"
+#include "obs.h"
 
 /* colo-proxy counters of a role: what it received, sent, or refused. */
 static const struct {
@@ -71,6 +70,7 @@ port_dict(enum colo_role r, uint16_t port, const struct colo_stats *sum)
 static int
 ports_cmd(const char *cmd, const char *params, struct rte_tel_data *d)
 {
+	struct colo_app *app = colo_obs_app();
 	struct colo_stats sum = { 0 };
 	struct rte_tel_data *p;
 	unsigned int r;
@@ -78,28 +78,27 @@ ports_cmd(const char *cmd, const char *params, struct rte_tel_data *d)
 	RTE_SET_USED(cmd);
 	RTE_SET_USED(params);
 	/* The ports close at shutdown: read them inside the telemetry gate. */
-	if (!colo_telemetry_enter())
+	if (!colo_obs_enter())
 		return -EAGAIN;
-	colo_stats_sum(&sum, ports_app->stats, RTE_DIM(ports_app->stats));
+	colo_stats_sum(&sum, app->stats, RTE_DIM(app->stats));
 	rte_tel_data_start_dict(d);
 	for (r = 0; r < COLO_ROLE_MAX; r++) {
-		if (!rte_eth_dev_is_valid_port(ports_app->port[r]))
+		if (!rte_eth_dev_is_valid_port(app->port[r]))
 			continue;
-		p = port_dict(r, ports_app->port[r], &sum);
+		p = port_dict(r, app->port[r], &sum);
 		if (p == NULL)
 			break;
-		if (rte_tel_data_add_dict_container(d, colo_ports_role_name(r), p, 0) != 0)
+		if (rte_tel_data_add_dict_container(d, colo_ports_role_name(app, r), p, 0) != 0)
 			rte_tel_data_free(p);
 	}
-	colo_telemetry_leave();
+	colo_obs_leave();
 	return 0;
 }
 
 /** Register /colo/ports. */
 int
-colo_telemetry_ports_init(struct colo_app *app)
+colo_telemetry_ports_init(void)
 {
-	ports_app = app;
 	return rte_telemetry_register_cmd("/colo/ports", ports_cmd,
 			"Each port by role (primary, secondary, outbound): link, ethdev counters "
 			"and the colo-proxy counters of that port");

@@ -10,22 +10,8 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
-#include "app.h"
-
-static void
-tx_or_drop(uint16_t port, struct rte_mbuf **pkts, uint16_t nb, enum colo_ctr sent_ctr,
-		struct colo_stats *st)
-{
-	uint16_t sent = 0;
-
-	if (nb != 0)
-		sent = rte_eth_tx_burst(port, 0, pkts, nb);
-	colo_stat_add(&st->ctr[sent_ctr], sent);
-	if (unlikely(sent < nb)) {
-		colo_stat_add(&st->ctr[COLO_INGRESS_DROP], nb - sent);
-		rte_pktmbuf_free_bulk(&pkts[sent], nb - sent);
-	}
-}
+#include "burst.h"
+#include "dp.h"
 
 /** Poll the outbound port once and mirror what came in; returns the frames received. */
 unsigned int
@@ -50,9 +36,10 @@ colo_ingress_poll(struct colo_rxq *rxq, struct colo_stats *st)
 		else
 			colo_stat_add(&st->ctr[COLO_INGRESS_DROP], 1);
 	}
-	tx_or_drop(app->port[COLO_ROLE_PRIMARY], pkts, nb_rx, COLO_INGRESS_TO_PRIMARY, st);
-	tx_or_drop(app->port[COLO_ROLE_SECONDARY], clones, nb_clones, COLO_INGRESS_TO_SECONDARY,
-			st);
+	colo_burst_tx(app->port[COLO_ROLE_PRIMARY], 0, pkts, nb_rx, 1,
+			&st->ctr[COLO_INGRESS_TO_PRIMARY], &st->ctr[COLO_INGRESS_DROP]);
+	colo_burst_tx(app->port[COLO_ROLE_SECONDARY], 0, clones, nb_clones, 1,
+			&st->ctr[COLO_INGRESS_TO_SECONDARY], &st->ctr[COLO_INGRESS_DROP]);
 	colo_store_u64(&rxq->last_input_tsc, rte_rdtsc());
 	return nb_rx;
 }

@@ -1,15 +1,64 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The compare step of one shard: dequeue its RX rings into
- * colo_compare_burst(), run the timeout scan every expired_scan_cycle,
- * apply the checkpoint policy and transmit what was released. The shard's
- * compare lcore alone owns its compare context (connection table, queues)
- * and its outbound TX queue.
+ * The compare step of one shard: dequeue its RX rings, take out the frames
+ * of bypassed flows, hand the rest to colo_compare_burst(), run the
+ * timeout scan every expired_scan_cycle, apply the checkpoint policy and
+ * transmit what was released. The shard's compare lcore alone owns its
+ * compare context (connection table, queues, the release ring's producer
+ * end) and its outbound TX queue.
  */
 #include <rte_cycles.h>
 
-#include "app.h"
-#include "snapshot.h"
+#include "colo_pkt.h"
+#include "dp.h"
+
+/*
+ * Once per loop: a quiescent point for the shard's bypass rule holder
+ * (ctl/bypass.c replaces the rules), and the rules to match until the next
+ * call (NULL: none).
+ */
+static inline void
+bypass_poll(struct colo_shard *sh)
+{
+	const struct colo_bypass_set *set;
+
+	if (sh->bypass == NULL)
+		return;
+	set = colo_bypass_reader_quiescent(sh->bypass);
+	sh->bypass_set = colo_bypass_set_size(set) != 0 ? set : NULL;
+}
+
+/*
+ * Take the frames of bypassed flows out of @p pkts: primaries are
+ * released at once (release_bypass), secondaries freed (discard_bypass).
+ * The others keep their order at the front of @p pkts. Returns how many.
+ */
+static unsigned int
+bypass_filter(struct colo_shard *sh, struct rte_mbuf **pkts, unsigned int n,
+		struct colo_stats *st)
+{
+	const struct colo_bypass_set *set = sh->bypass_set;
+	struct rte_mbuf *rel[COLO_BURST];
+	unsigned int i, nb_keep = 0, nb_rel = 0;
+
+	if (likely(set == NULL))
+		return n;
+	for (i = 0; i < n; i++) {
+		const struct colo_pkt_meta *pm = colo_pkt_meta(pkts[i]);
+
+		if (pm->class != COLO_CLASS_IP || !colo_bypass_match(set, &pm->key)) {
+			pkts[nb_keep++] = pkts[i];
+		} else if (pm->side == COLO_SIDE_PRIMARY) {
+			rel[nb_rel++] = pkts[i];
+		} else {
+			colo_stat_add(&st->discard[COLO_DISCARD_BYPASS], 1);
+			rte_pktmbuf_free(pkts[i]);
+		}
+	}
+	if (nb_rel != 0)
+		colo_ctx_release_burst(sh->ctx, rel, nb_rel, COLO_REL_BYPASS);
+	return nb_keep;
+}
 
 static unsigned int
 compare_rings(struct colo_shard *sh, uint64_t now_tsc)
@@ -25,12 +74,23 @@ compare_rings(struct colo_shard *sh, uint64_t now_tsc)
 			n = rte_ring_sc_dequeue_burst(
 					sh->rx_ring[q][order[i]], (void **)pkts, COLO_BURST, NULL);
 			total += n;
-			n = colo_bypass_filter(sh, pkts, n, st);
+			n = bypass_filter(sh, pkts, n, st);
 			if (n != 0)
 				colo_compare_burst(sh->ctx, pkts, n, now_tsc);
 		}
 	}
 	return total;
+}
+
+/*
+ * A pending snapshot request (obs/snapshot.c), a bounded part of it per
+ * call; one load when nothing is asked.
+ */
+static inline void
+snapshot_poll(struct colo_shard *sh)
+{
+	if (unlikely(__atomic_load_n(&sh->snap_posted, __ATOMIC_ACQUIRE) != sh->snap_answered))
+		colo_snapshot_serve(sh);
 }
 
 /** One compare step of shard @p sh; its compare lcore. Returns the frames dequeued. */
@@ -41,8 +101,8 @@ colo_lcore_compare_poll(struct colo_shard *sh, struct colo_stats *st, uint64_t n
 	unsigned int n;
 	int forwarded;
 
-	colo_bypass_poll(sh);
-	colo_snapshot_poll(sh);
+	bypass_poll(sh);
+	snapshot_poll(sh);
 	forwarded = colo_failover_primary_poll(sh, st, now_tsc);
 	if (unlikely(forwarded >= 0))
 		return forwarded;

@@ -4,6 +4,7 @@
  * and written by its compare lcore alone, so the telemetry thread posts a
  * request per shard, each compare lcore answers between two compare steps
  * into a buffer of its shard, and the thread waits with a timeout. The
+ * request numbers are colo_shard.snap_posted/snap_answered (app.h); the
  * formatting of the answers is in telemetry_conns.c.
  */
 #ifndef COLO_APP_SNAPSHOT_H
@@ -13,6 +14,7 @@
 #include <stdint.h>
 
 #include "app.h"
+#include "colo_conn.h"
 #include "colo_pkt.h"
 
 /* Most connections one request ranks: pages reach down to this rank. */
@@ -77,30 +79,6 @@ struct colo_snap_target {
 	uint16_t shard;
 	uint32_t index;
 };
-
-/** Request slot of one shard: the telemetry thread posts, its compare lcore answers. */
-struct colo_snap_slot {
-	uint32_t posted;   /**< number of the newest request; telemetry thread */
-	uint32_t answered; /**< number of the last request answered; compare lcore */
-} __rte_cache_aligned;
-
-extern struct colo_snap_slot colo_snap_slots[COLO_MAX_SHARDS];
-
-void colo_snapshot_serve(struct colo_shard *sh);
-
-/**
- * Work on a pending snapshot request of shard @p sh, a bounded part of it
- * per call; its compare lcore, once per loop. Costs one load when nothing
- * is asked.
- */
-static inline void
-colo_snapshot_poll(struct colo_shard *sh)
-{
-	const struct colo_snap_slot *s = &colo_snap_slots[sh->id];
-
-	if (unlikely(__atomic_load_n(&s->posted, __ATOMIC_ACQUIRE) != s->answered))
-		colo_snapshot_serve(sh);
-}
 
 /**
  * The @p window top connections of every shard by @p sort, merged into

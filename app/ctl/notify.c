@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The notify_dev channel (spec A6) on the "colo-notify" control thread: a
+ * The notify_dev channel (lib/colo_notify_proto.h) on the "colo-notify" control thread: a
  * poll() loop over a listening unix socket (--notify) or an outgoing
  * connection that is retried with backoff (--notify-connect), one peer at a
  * time. The compare lcore only touches atomics and an eventfd; the framing
@@ -53,13 +53,6 @@
 
 static_assert(OUTQ_SIZE >= 2, "a started record must leave room to drop another");
 
-/* At most LOG_BURST messages per interval; the next one says how many were swallowed. */
-struct ratelimit {
-	uint64_t window_end_ms;
-	unsigned int nb_logged;
-	uint64_t suppressed;
-};
-
 struct colo_notify {
 	/* Written by colo_notify_start(), then read-only. */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)]; /**< listening socket */
@@ -97,9 +90,10 @@ struct colo_notify {
 	enum colo_notify_msg outq[OUTQ_SIZE]; /**< outq[0] is being written */
 	unsigned int outq_len;
 	uint32_t head_sent; /**< bytes of outq[0] already written */
-	struct ratelimit rl_bad;
-	struct ratelimit rl_peer;
-	struct ratelimit rl_drop;
+	/* At most LOG_BURST lines per LOG_INTERVAL_MS each; the next says how many were swallowed. */
+	struct colo_log_limit rl_bad;
+	struct colo_log_limit rl_peer;
+	struct colo_log_limit rl_drop;
 };
 
 static uint64_t
@@ -111,30 +105,11 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static bool
-ratelimit_pass(struct ratelimit *rl, uint64_t *suppressed)
-{
-	uint64_t now = now_ms();
-
-	if (now >= rl->window_end_ms) {
-		rl->window_end_ms = now + LOG_INTERVAL_MS;
-		rl->nb_logged = 0;
-	}
-	if (rl->nb_logged == LOG_BURST) {
-		rl->suppressed++;
-		return false;
-	}
-	rl->nb_logged++;
-	*suppressed = rl->suppressed;
-	rl->suppressed = 0;
-	return true;
-}
-
 /* Peers control how often these fire, so they must not flood the log. */
 #define LOG_LIMITED(rl, level, fmt, ...)                                                       \
 	do {                                                                                   \
 		uint64_t sup_;                                                                 \
-		if (!ratelimit_pass(rl, &sup_))                                                \
+		if (!colo_log_limit_pass(rl, now_ms(), &sup_))                                                \
 			break;                                                                 \
 		if (sup_ == 0)                                                                 \
 			COLO_LOG(level, app, "notify: " fmt, ##__VA_ARGS__);                   \
@@ -715,6 +690,8 @@ colo_notify_start(const struct colo_notify_conf *conf)
 	n->listen_fd = -1;
 	n->peer_fd = -1;
 	n->backoff_ms = BACKOFF_MIN_MS;
+	n->rl_bad = n->rl_peer = n->rl_drop =
+			(struct colo_log_limit){ .interval = LOG_INTERVAL_MS, .burst = LOG_BURST };
 	n->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (n->wake_fd < 0) {
 		rc = -errno;

@@ -3,8 +3,10 @@
  * Telemetry commands under /colo/, read with dpdk-telemetry.py. They run on
  * the telemetry thread and read lock-free: per-lcore counters summed, ring
  * and queue counts, and the checkpoint history through its sequence
- * counters. A reader count keeps the context and rings alive while a
- * callback uses them; shutdown closes the gate before freeing them.
+ * counters. A reader count (colo_app.tel_readers) keeps the contexts,
+ * rings, ports and rule holders alive while a callback uses them: the one
+ * gate, colo_obs_enter(); shutdown closes it before freeing them. Every
+ * /colo/ callback reaches the application through colo_obs_app().
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -14,30 +16,45 @@
 #include <rte_pause.h>
 #include <rte_telemetry.h>
 
-#include "app.h"
 #include "colo_ckpt.h"
 #include "colo_pkt.h"
-#include "latency.h"
+#include "ctl/ctl.h"
+#include "obs.h"
 
-/* Telemetry callbacks take no argument: the one application. */
-static struct colo_app *tel_app;
+/*
+ * Telemetry callbacks take no argument: the one application, set by
+ * colo_obs_attach() before any command is registered.
+ */
+static struct colo_app *obs_app;
 
 #define DEFAULT_HISTORY 16
 
-static bool
-tel_enter(void)
+void
+colo_obs_attach(struct colo_app *app)
 {
-	__atomic_fetch_add(&tel_app->tel_readers, 1, __ATOMIC_SEQ_CST);
-	if (!__atomic_load_n(&tel_app->tel_closed, __ATOMIC_SEQ_CST))
+	obs_app = app;
+}
+
+struct colo_app *
+colo_obs_app(void)
+{
+	return obs_app;
+}
+
+bool
+colo_obs_enter(void)
+{
+	__atomic_fetch_add(&obs_app->tel_readers, 1, __ATOMIC_SEQ_CST);
+	if (!__atomic_load_n(&obs_app->tel_closed, __ATOMIC_SEQ_CST))
 		return true;
-	__atomic_fetch_sub(&tel_app->tel_readers, 1, __ATOMIC_SEQ_CST);
+	__atomic_fetch_sub(&obs_app->tel_readers, 1, __ATOMIC_SEQ_CST);
 	return false;
 }
 
-static void
-tel_leave(void)
+void
+colo_obs_leave(void)
 {
-	__atomic_fetch_sub(&tel_app->tel_readers, 1, __ATOMIC_SEQ_CST);
+	__atomic_fetch_sub(&obs_app->tel_readers, 1, __ATOMIC_SEQ_CST);
 }
 
 static void
@@ -92,10 +109,10 @@ stats_cmd(const char *cmd, const char *params, struct rte_tel_data *d)
 
 	RTE_SET_USED(cmd);
 	RTE_SET_USED(params);
-	if (!tel_enter())
+	if (!colo_obs_enter())
 		return -EAGAIN;
-	colo_report_take(tel_app, &r);
-	tel_leave();
+	colo_report_take(obs_app, &r);
+	colo_obs_leave();
 	rte_tel_data_start_dict(d);
 	colo_report_emit(&r, &tel_out, d);
 	return 0;
@@ -119,7 +136,7 @@ record_dict(const struct colo_ckpt_record *rec, uint64_t now)
 	rte_tel_data_add_dict_int(c, "offset", rec->offset);
 	rte_tel_data_add_dict_u64(c, "tcp_seq", rec->tcp_seq);
 	rte_tel_data_add_dict_u64(c, "epoch", rec->epoch);
-	rte_tel_data_add_dict_u64(c, "time_ms", (rec->tsc - tel_app->start_tsc) / ms);
+	rte_tel_data_add_dict_u64(c, "time_ms", (rec->tsc - obs_app->start_tsc) / ms);
 	rte_tel_data_add_dict_u64(c, "age_ms", now > rec->tsc ? (now - rec->tsc) / ms : 0);
 	return c;
 }
@@ -163,9 +180,9 @@ checkpoints_cmd(const char *cmd, const char *params, struct rte_tel_data *d)
 
 	RTE_SET_USED(cmd);
 	if (params != NULL && params[0] != '\0') {
-		/* Issue 6: strtoul() takes "-1" and saturates a 300-digit
-		 * number to ULONG_MAX; both were answered as "all records".
-		 * Only a plain decimal that fits is a count. */
+		/* strtoul() takes "-1" and saturates a 300-digit number to
+		 * ULONG_MAX; neither means "all records". Only a plain
+		 * decimal that fits is a count. */
 		errno = 0;
 		n = strtoul(params, &end, 10);
 		if (*end != '\0' || n == 0 || errno == ERANGE || params[0] < '0' || params[0] > '9')
@@ -175,14 +192,14 @@ checkpoints_cmd(const char *cmd, const char *params, struct rte_tel_data *d)
 	all = calloc(COLO_MAX_SHARDS * COLO_CKPT_HISTORY, sizeof(*all));
 	if (all == NULL)
 		return -ENOMEM;
-	if (!tel_enter()) {
+	if (!colo_obs_enter()) {
 		free(all);
 		return -EAGAIN;
 	}
 	now = rte_rdtsc();
-	colo_stats_sum(&sum, tel_app->stats, RTE_DIM(tel_app->stats));
-	for (s = 0; s < tel_app->nb_shards; s++) {
-		ck = colo_ctx_ckpt(tel_app->shard[s].ctx);
+	colo_stats_sum(&sum, obs_app->stats, RTE_DIM(obs_app->stats));
+	for (s = 0; s < obs_app->nb_shards; s++) {
+		ck = colo_ctx_ckpt(obs_app->shard[s].ctx);
 		total += colo_ckpt_nb_requests(ck);
 		outstanding |= colo_ckpt_outstanding(ck);
 		got = colo_ckpt_history(ck, recs, n);
@@ -191,7 +208,7 @@ checkpoints_cmd(const char *cmd, const char *params, struct rte_tel_data *d)
 			all[nb].shard = s;
 		}
 	}
-	ck = colo_ctx_ckpt(tel_app->shard[0].ctx);
+	ck = colo_ctx_ckpt(obs_app->shard[0].ctx);
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_u64(d, "total", total);
 	rte_tel_data_add_dict_u64(d, "outstanding", outstanding);
@@ -199,9 +216,9 @@ checkpoints_cmd(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "coalesced", sum.ctr[COLO_CKPT_COALESCED]);
 	rte_tel_data_add_dict_u64(d, "flushes", sum.ctr[COLO_FLUSHES]);
 	rte_tel_data_add_dict_string(d, "no_peer_policy",
-			tel_app->opts.no_peer_policy == COLO_NO_PEER_HOLD ? "hold" : "flush");
-	rte_tel_data_add_dict_u64(d, "peer", colo_notify_has_peer(tel_app->notify) ? 1 : 0);
-	tel_leave();
+			obs_app->opts.no_peer_policy == COLO_NO_PEER_HOLD ? "hold" : "flush");
+	rte_tel_data_add_dict_u64(d, "peer", colo_notify_has_peer(obs_app->notify) ? 1 : 0);
+	colo_obs_leave();
 
 	qsort(all, nb, sizeof(*all), record_cmp);
 	nb = RTE_MIN(nb, (unsigned int)n);
@@ -209,7 +226,7 @@ checkpoints_cmd(const char *cmd, const char *params, struct rte_tel_data *d)
 		c = record_dict(&all[i].rec, now);
 		if (c == NULL)
 			break;
-		if (tel_app->nb_shards == 1)
+		if (obs_app->nb_shards == 1)
 			snprintf(id, sizeof(id), "request_%" PRIu64, all[i].rec.id);
 		else
 			snprintf(id, sizeof(id), "request_%u_%" PRIu64, all[i].shard,
@@ -225,7 +242,7 @@ checkpoints_cmd(const char *cmd, const char *params, struct rte_tel_data *d)
 static int
 config_cmd(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	const struct colo_opts *o = &tel_app->opts;
+	const struct colo_opts *o = &obs_app->opts;
 	char buf[PATH_MAX];
 	unsigned int i;
 
@@ -237,24 +254,24 @@ config_cmd(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_string(d, colo_config_keys[i].name, buf);
 	}
 	rte_tel_data_add_dict_string(d, "config_file", o->config_file);
-	rte_tel_data_add_dict_string(d, "layout", tel_app->rtc ? "run_to_completion" : "split");
-	rte_tel_data_add_dict_u64(d, "rx_lcore", tel_app->rxq[0].lcore);
-	rte_tel_data_add_dict_u64(d, "compare_lcore", tel_app->shard[0].lcore);
-	rte_tel_data_add_dict_u64(d, "rx_queues", tel_app->nb_rxq);
+	rte_tel_data_add_dict_string(d, "layout", obs_app->rtc ? "run_to_completion" : "split");
+	rte_tel_data_add_dict_u64(d, "rx_lcore", obs_app->rxq[0].lcore);
+	rte_tel_data_add_dict_u64(d, "compare_lcore", obs_app->shard[0].lcore);
+	rte_tel_data_add_dict_u64(d, "rx_queues", obs_app->nb_rxq);
 	for (i = 0; i < COLO_ROLE_MAX; i++) {
-		snprintf(buf, sizeof(buf), "%s_port_id", colo_ports_role_name(i));
-		rte_tel_data_add_dict_u64(d, buf, tel_app->port[i]);
+		snprintf(buf, sizeof(buf), "%s_port_id", colo_ports_role_name(obs_app, i));
+		rte_tel_data_add_dict_u64(d, buf, obs_app->port[i]);
 	}
 	return 0;
 }
 
-/** Register the /colo/ commands; the application must outlive the process's telemetry. */
+/** Register the /colo/ commands of colo_obs_attach()'s @p app. */
 int
 colo_telemetry_init(struct colo_app *app)
 {
 	int ret;
 
-	tel_app = app;
+	obs_app = app;
 	ret = rte_telemetry_register_cmd("/colo/stats", stats_cmd,
 			"Every colo-proxy counter, queue depths and the conservation check");
 	if (ret == 0)
@@ -265,26 +282,12 @@ colo_telemetry_init(struct colo_app *app)
 		ret = rte_telemetry_register_cmd("/colo/config", config_cmd,
 				"Every configuration key with its value in use");
 	if (ret == 0)
-		ret = colo_telemetry_conns_init(app);
+		ret = colo_telemetry_conns_init();
 	if (ret == 0)
-		ret = colo_telemetry_ports_init(app);
+		ret = colo_telemetry_ports_init();
 	if (ret == 0)
 		ret = colo_latency_telemetry_init();
 	return ret;
-}
-
-/** For the other /colo/ commands: may the ports, rings and contexts be read? */
-bool
-colo_telemetry_enter(void)
-{
-	return tel_enter();
-}
-
-/** Pairs with a colo_telemetry_enter() that returned true. */
-void
-colo_telemetry_leave(void)
-{
-	tel_leave();
 }
 
 /** Stop reading the context and rings; waits for callbacks in progress. */
@@ -294,4 +297,5 @@ colo_telemetry_close(struct colo_app *app)
 	__atomic_store_n(&app->tel_closed, true, __ATOMIC_SEQ_CST);
 	while (__atomic_load_n(&app->tel_readers, __ATOMIC_SEQ_CST) != 0)
 		rte_pause();
+	colo_snapshot_fini(app);
 }

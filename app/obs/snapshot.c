@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Connection snapshots (snapshot.h). The telemetry side posts a numbered
- * request to each shard's slot and waits; the compare lcore side scans its
+ * request to each shard (colo_shard.snap_posted) and waits; the compare lcore side scans its
  * own table a slice per loop, keeps the best COLO_SNAP_WINDOW in a min-heap,
  * and marks the request answered. Formatting is in telemetry_conns.c.
  */
@@ -11,8 +11,10 @@
 #include <string.h>
 
 #include <rte_cycles.h>
+#include <rte_malloc.h>
 
 #include "colo_conn.h"
+#include "obs.h"
 #include "snapshot.h"
 
 /*
@@ -62,11 +64,13 @@ struct snap_shard {
 	uint64_t capacity;
 } __rte_cache_aligned;
 
-struct colo_snap_slot colo_snap_slots[COLO_MAX_SHARDS];
-static struct snap_shard shards[COLO_MAX_SHARDS];
-/* Telemetry serves several clients at once, each on a thread: one request at a time. */
-static pthread_mutex_t req_lock = PTHREAD_MUTEX_INITIALIZER;
-static uint32_t req_seq; /**< under req_lock */
+/** The snapshot state: colo_app.snapshot. */
+struct colo_snapshot {
+	/* Telemetry serves several clients at once, each on a thread: one request at a time. */
+	pthread_mutex_t lock;
+	uint32_t seq; /**< under lock */
+	struct snap_shard shard[COLO_MAX_SHARDS];
+};
 
 /* Oldest arrival and bytes of one queue. TCP queues are in sequence order: walk them all. */
 static uint64_t
@@ -250,15 +254,14 @@ one_answer(struct snap_shard *s, const struct colo_conn_table *t, uint16_t shard
 void
 colo_snapshot_serve(struct colo_shard *sh)
 {
-	struct colo_snap_slot *slot = &colo_snap_slots[sh->id];
-	struct snap_shard *s = &shards[sh->id];
+	struct snap_shard *s = &sh->app->snapshot->shard[sh->id];
 	const struct colo_conn_table *t = colo_ctx_conns(sh->ctx);
-	uint32_t posted = __atomic_load_n(&slot->posted, __ATOMIC_ACQUIRE);
+	uint32_t posted = __atomic_load_n(&sh->snap_posted, __ATOMIC_ACQUIRE);
 	bool done = true;
 
 	if (s->working != posted) {
 		s->work = s->req;
-		if (__atomic_load_n(&slot->posted, __ATOMIC_ACQUIRE) != posted)
+		if (__atomic_load_n(&sh->snap_posted, __ATOMIC_ACQUIRE) != posted)
 			return;
 		s->working = posted;
 		s->cursor = 0;
@@ -277,29 +280,31 @@ colo_snapshot_serve(struct colo_shard *sh)
 		return;
 	s->conns = colo_conn_count(t);
 	s->capacity = colo_conn_capacity(t);
-	__atomic_store_n(&slot->answered, posted, __ATOMIC_RELEASE);
+	__atomic_store_n(&sh->snap_answered, posted, __ATOMIC_RELEASE);
 }
 
 /*
  * Post @p req to the shards in [@p first, @p last) and wait for every
- * answer. Called with req_lock held.
+ * answer. Called with the lock held.
  */
 static int
-post_and_wait(const struct snap_req *req, unsigned int first, unsigned int last)
+post_and_wait(struct colo_app *app, const struct snap_req *req, unsigned int first,
+		unsigned int last)
 {
+	struct colo_snapshot *snap = app->snapshot;
 	uint64_t deadline = rte_rdtsc() + rte_get_tsc_hz() / 1000 * COLO_SNAP_TIMEOUT_MS;
 	uint32_t n;
 	unsigned int i;
 
-	n = ++req_seq;
+	n = ++snap->seq;
 	if (n == 0) /* 0 is "no request in progress" on the lcore side */
-		n = ++req_seq;
+		n = ++snap->seq;
 	for (i = first; i < last; i++) {
-		shards[i].req = *req;
-		__atomic_store_n(&colo_snap_slots[i].posted, n, __ATOMIC_RELEASE);
+		snap->shard[i].req = *req;
+		__atomic_store_n(&app->shard[i].snap_posted, n, __ATOMIC_RELEASE);
 	}
 	for (i = first; i < last; i++) {
-		while (__atomic_load_n(&colo_snap_slots[i].answered, __ATOMIC_ACQUIRE) != n) {
+		while (__atomic_load_n(&app->shard[i].snap_answered, __ATOMIC_ACQUIRE) != n) {
 			if (rte_rdtsc() > deadline)
 				return -ETIMEDOUT;
 			rte_delay_us_sleep(WAIT_STEP_US);
@@ -333,6 +338,7 @@ colo_snapshot_top(struct colo_app *app, enum colo_snap_sort sort, unsigned int w
 		struct colo_snap_conn *out, struct colo_snap_totals *tot)
 {
 	struct snap_req req = { .kind = REQ_TOP, .sort = sort, .window = window };
+	struct colo_snapshot *snap = app->snapshot;
 	struct colo_snap_conn *all;
 	unsigned int i, nb = 0;
 	int ret;
@@ -345,16 +351,16 @@ colo_snapshot_top(struct colo_app *app, enum colo_snap_sort sort, unsigned int w
 	if (all == NULL)
 		return -ENOMEM;
 	memset(tot, 0, sizeof(*tot));
-	pthread_mutex_lock(&req_lock);
+	pthread_mutex_lock(&snap->lock);
 	req.tsc = rte_rdtsc();
 	tot->tsc = req.tsc;
-	ret = post_and_wait(&req, 0, app->nb_shards);
+	ret = post_and_wait(app, &req, 0, app->nb_shards);
 	for (i = 0; ret == 0 && i < app->nb_shards; i++) {
-		memcpy(&all[nb], shards[i].conn, sizeof(*all) * shards[i].nb);
-		nb += shards[i].nb;
-		totals_add(tot, &shards[i]);
+		memcpy(&all[nb], snap->shard[i].conn, sizeof(*all) * snap->shard[i].nb);
+		nb += snap->shard[i].nb;
+		totals_add(tot, &snap->shard[i]);
 	}
-	pthread_mutex_unlock(&req_lock);
+	pthread_mutex_unlock(&snap->lock);
 	if (ret == 0) {
 		qsort(all, nb, sizeof(*all), score_cmp);
 		ret = (int)RTE_MIN(nb, window);
@@ -369,6 +375,7 @@ colo_snapshot_one(struct colo_app *app, const struct colo_snap_target *t,
 		struct colo_snap_detail *out, struct colo_snap_totals *tot)
 {
 	struct snap_req req = { .kind = REQ_ONE, .target = *t };
+	struct colo_snapshot *snap = app->snapshot;
 	unsigned int i, first = 0, last = app->nb_shards;
 	int ret;
 
@@ -379,20 +386,42 @@ colo_snapshot_one(struct colo_app *app, const struct colo_snap_target *t,
 		last = first + 1;
 	}
 	memset(tot, 0, sizeof(*tot));
-	pthread_mutex_lock(&req_lock);
+	pthread_mutex_lock(&snap->lock);
 	req.tsc = rte_rdtsc();
 	tot->tsc = req.tsc;
-	ret = post_and_wait(&req, first, last);
+	ret = post_and_wait(app, &req, first, last);
 	if (ret == 0)
 		ret = -ENOENT;
 	for (i = first; ret == -ENOENT && i < last; i++) {
-		if (shards[i].found) {
-			*out = shards[i].detail;
+		if (snap->shard[i].found) {
+			*out = snap->shard[i].detail;
 			ret = 0;
 		}
 	}
 	for (i = first; i < last; i++)
-		totals_add(tot, &shards[i]);
-	pthread_mutex_unlock(&req_lock);
+		totals_add(tot, &snap->shard[i]);
+	pthread_mutex_unlock(&snap->lock);
 	return ret;
+}
+
+/** Create colo_app.snapshot; main lcore, before telemetry starts. @return 0 or -ENOMEM. */
+int
+colo_snapshot_init(struct colo_app *app)
+{
+	app->snapshot = rte_zmalloc("colo_snapshot", sizeof(*app->snapshot), RTE_CACHE_LINE_SIZE);
+	if (app->snapshot == NULL)
+		return -ENOMEM;
+	pthread_mutex_init(&app->snapshot->lock, NULL);
+	return 0;
+}
+
+/** Free colo_app.snapshot; telemetry is closed and the lcores have stopped. */
+void
+colo_snapshot_fini(struct colo_app *app)
+{
+	if (app->snapshot == NULL)
+		return;
+	pthread_mutex_destroy(&app->snapshot->lock);
+	rte_free(app->snapshot);
+	app->snapshot = NULL;
 }

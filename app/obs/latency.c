@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Hold-time histograms (latency.h): the per-lcore storage, the sums that
- * /colo/latency and the final report read, and the /colo/latency command.
- * Recording is inline in latency.h, called by tx.c.
+ * Hold-time histograms: the sums that /colo/latency and the reports read,
+ * and the /colo/latency command. The histograms are colo_app.hist, one per
+ * lcore, recorded by the lcore that transmits (dp/tx.c).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -10,22 +10,20 @@
 
 #include <rte_telemetry.h>
 
-#include "latency.h"
-
-struct colo_hist colo_latency_hist[RTE_MAX_LCORE];
+#include "obs.h"
 
 #define NAME_ENTRY(sym, name, help) name,
 const char *const colo_latency_stat_names[] = { COLO_LATENCY_STATS(NAME_ENTRY) };
 #undef NAME_ENTRY
 
 void
-colo_latency_init(void)
+colo_latency_init(struct colo_app *app)
 {
 	uint64_t hz = rte_get_tsc_hz();
 	unsigned int i;
 
 	for (i = 0; i < RTE_MAX_LCORE; i++)
-		colo_hist_init(&colo_latency_hist[i], hz);
+		colo_hist_init(&app->hist[i], hz);
 }
 
 const char *
@@ -35,10 +33,10 @@ colo_latency_row_name(unsigned int row)
 }
 
 static void
-sum_all(struct colo_hist *sum)
+sum_all(struct colo_app *app, struct colo_hist *sum)
 {
 	memset(sum, 0, sizeof(*sum));
-	colo_hist_sum(sum, colo_latency_hist, RTE_MAX_LCORE);
+	colo_hist_sum(sum, app->hist, RTE_MAX_LCORE);
 }
 
 static void
@@ -57,28 +55,14 @@ row_summary(const struct colo_hist *sum, unsigned int row, uint64_t *v)
 }
 
 void
-colo_latency_summary(uint64_t out[COLO_LATENCY_ROWS][COLO_LATENCY_STAT_MAX])
+colo_latency_summary(struct colo_app *app, uint64_t out[COLO_LATENCY_ROWS][COLO_LATENCY_STAT_MAX])
 {
 	struct colo_hist sum;
 	unsigned int row;
 
-	sum_all(&sum);
+	sum_all(app, &sum);
 	for (row = 0; row < COLO_LATENCY_ROWS; row++)
 		row_summary(&sum, row, out[row]);
-}
-
-void
-colo_latency_emit(const struct colo_report_out *out, void *arg)
-{
-	uint64_t v[COLO_LATENCY_ROWS][COLO_LATENCY_STAT_MAX];
-	unsigned int row;
-	char name[32];
-
-	colo_latency_summary(v);
-	for (row = 0; row < COLO_LATENCY_ROWS; row++) {
-		snprintf(name, sizeof(name), "latency_%s", colo_latency_row_name(row));
-		out->group(name, colo_latency_stat_names, v[row], COLO_LATENCY_STAT_MAX, arg);
-	}
 }
 
 /* "lt_<bound>" for a bucket below its bound, "ge_<bound>" for the open last one. */
@@ -129,7 +113,7 @@ latency_cmd(const char *cmd, const char *params, struct rte_tel_data *d)
 
 	RTE_SET_USED(cmd);
 	RTE_SET_USED(params);
-	sum_all(&sum);
+	sum_all(colo_obs_app(), &sum);
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_string(d, "unit", "us");
 	for (row = 0; row < COLO_LATENCY_ROWS; row++) {

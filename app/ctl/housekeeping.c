@@ -10,9 +10,10 @@
 
 #include <rte_cycles.h>
 
-#include "app.h"
 #include "colo_log.h"
-#include "divergence.h"
+#include "ctl.h"
+#include "dp/dp.h"
+#include "obs/obs.h"
 
 #define TICK_US 10000
 
@@ -86,10 +87,13 @@ void
 colo_housekeeping_run(struct colo_app *app)
 {
 	struct idle id = { .queued = 0, .changed_tsc = rte_rdtsc() };
+	struct colo_ports_watch watch = {
+		.limit = { .interval = rte_get_tsc_hz(), .burst = 1 },
+	};
 
 	while (quit_signal == 0) {
 		rte_delay_us_sleep(TICK_US);
-		colo_ports_log_links(app);
+		colo_ports_log_links(app, &watch);
 		colo_divergence_poll(app);
 		if (app->opts.exit_on_idle_ms != 0 && idle_done(app, &id, rte_rdtsc())) {
 			COLO_LOG(INFO, app, "idle for %u ms: exiting", app->opts.exit_on_idle_ms);
