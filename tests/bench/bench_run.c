@@ -24,7 +24,9 @@
 #include "bench.h"
 #include "colo_log.h"
 #include "colo_pkt.h"
-#include "latency.h"
+#include "ctl/ctl.h"
+#include "dp/dp.h"
+#include "obs/obs.h"
 
 /* Descriptors of each net_ring RX ring (what the generator fills). */
 #define PORT_RING_SIZE 1024
@@ -111,7 +113,7 @@ sink(struct worker *w, bool record)
 	return n;
 }
 
-/* The proxy, exactly as rtc_lcore() and the split lcores of app/lcores.c run it. */
+/* The proxy, exactly as rtc_lcore() and the split lcores of app/dp/lcores.c run it. */
 static unsigned int
 proxy_step(struct worker *w, struct colo_stats *st)
 {
@@ -511,7 +513,7 @@ run_proxy(const struct bench_conf *c, struct bench_result *r)
 	return 0;
 }
 
-/* Primary frames in = released + counted drops + queued (spec B7). */
+/* Primary frames in = released + counted drops + queued (docs/semantics.md D1). */
 static void
 account(uint64_t made, uint64_t sent_secondaries, struct bench_result *r)
 {
@@ -700,7 +702,7 @@ setup(const struct bench_conf *c, struct bench_result *r)
 	memset(gens, 0, sizeof(gens));
 	run_id++;
 	/* tx.c records every released frame's hold time, as in colo-proxy. */
-	colo_latency_init();
+	colo_latency_init(&app);
 	colo_config_defaults(&app.opts);
 	app.opts.ingress_mirror = false;
 	app.opts.nb_mbufs = c->nb_mbufs;

@@ -1,6 +1,6 @@
 #!/bin/sh -eu
 # SPDX-License-Identifier: BSD-3-Clause
-# Socket hostility not covered by test_notify (issue 6, item 5):
+# Socket hostility not covered by test_notify:
 #   - permissions: the notify socket is 0600 and owned by us, the DPDK
 #     runtime directory (telemetry socket) is 0700, and the telemetry socket
 #     is 0600 whatever the umask, and so is the stats JSON;

@@ -26,7 +26,7 @@ EXPORTER = os.environ.get('COLO_EXPORTER',
                           os.path.join(os.path.dirname(__file__), '..', '..', 'tools',
                                        'colo-exporter'))
 
-# What colo-proxy's /colo/stats answers (app/report.c), abridged but with
+# What colo-proxy's /colo/stats answers (app/obs/report.c), abridged but with
 # each kind of entry: plain counters, every reason family, gauges, the
 # string-typed active_seconds and the nested groups the exporter skips.
 STATS = {
@@ -51,7 +51,7 @@ CHECKPOINTS = {
               'offset': 204, 'tcp_seq': 1000751, 'epoch': 2, 'time_ms': 61000,
               'age_ms': 500}],
 }
-# /colo/latency (app/latency.c), two rows and four of the 32 buckets:
+# /colo/latency (app/obs/latency.c), two rows and four of the 32 buckets:
 # udp has 3 frames below 2 us, 1 in [2, 4) us and 1 in the open last bucket.
 LATENCY = {
     'unit': 'us',
