@@ -6,7 +6,7 @@
 set -euo pipefail
 
 COLO_PACKAGES=(libdpdk-dev dpdk-dev dpdk libnuma-dev libpcap-dev libcunit1-dev meson ninja-build
-    pkg-config python3 gcc clang libclang-rt-14-dev tcpdump iproute2)
+    pkg-config python3 gcc clang libclang-rt-14-dev tcpdump iproute2 libjansson-dev qemu-system-x86)
 
 missing=()
 for p in "${COLO_PACKAGES[@]}"; do
