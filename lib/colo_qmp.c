@@ -786,8 +786,10 @@ handle_event(struct colo_qmp *q, json_t *msg, const char *name, int64_t now_us)
 		return;
 	}
 	if (strcmp(name, "STOP") == 0) {
+		q->stats.last_stop_us = ts;
 		on_stop(q, ts, now_us);
 	} else if (strcmp(name, "RESUME") == 0) {
+		q->stats.last_resume_us = ts;
 		on_resume(q, ts, now_us);
 	} else if (strcmp(name, "MIGRATION_PASS") == 0) {
 		v = json_object_get(data, "pass");

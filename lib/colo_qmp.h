@@ -138,6 +138,8 @@ struct colo_qmp_stats {
 	uint64_t colo_exits;
 	uint64_t events_other;	   /**< events this engine does not act on */
 	int64_t last_pass;	   /**< last MIGRATION_PASS number, -1 before one */
+	int64_t last_stop_us;	   /**< QEMU timestamp of the last STOP, in COLO or not; 0 before */
+	int64_t last_resume_us;	   /**< ... of the last RESUME */
 	uint64_t last_rtt_us;	   /**< last command's reply time */
 	uint64_t max_rtt_us;
 	uint64_t last_ckpt_us;	   /**< last checkpoint's RESUME - STOP, QEMU's clock */
