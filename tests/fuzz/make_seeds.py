@@ -249,7 +249,7 @@ def chardev_seeds(cases):
 QMP_REQUEST, QMP_TICK, QMP_RECONNECT, QMP_EXECUTE, QMP_REFRESH = 200, 220, 240, 245, 250
 
 
-def qmp_feed(text, size=199):
+def qmp_feed(text, size):
     data = text.encode()
     out = b""
     for i in range(0, len(data), size):
@@ -258,29 +258,71 @@ def qmp_feed(text, size=199):
     return out
 
 
+QMP_GREETING = ('{"QMP": {"version": {"qemu": {"micro": 22, "minor": 2, "major": 7}, '
+                '"package": "Debian 1:7.2+dfsg-7+deb12u18+b3"}, "capabilities": ["oob"]}}')
+QMP_T0 = 1796403190000000  # fuzz_qmp.c's clock at start, in microseconds
+
+
+def qmp_reply(cid, ret):
+    return '{"return": %s, "id": %d}' % (json.dumps(ret, separators=(", ", ": ")), cid)
+
+
+def qmp_program(seq, size):
+    """One sequence of sequences.json as a fuzz_qmp.c program: QEMU's lines with
+    the ids the engine will use, the client's requests and commands, and time
+    advanced (ticks) so that event timestamps stay in the engine's past."""
+    role = 1 if seq.get("role") == "secondary" else 0
+    prog = bytes([role])
+    state = {"id": 1, "us": 0}
+    colo = {"mode": seq["mode"], "last-mode": "none", "reason": "none"}
+
+    def feed(line):
+        nonlocal prog
+        prog += qmp_feed(line + "\r\n", size)
+        state["us"] += 100  # the harness's clock per fed chunk, roughly
+
+    def reply(ret):
+        feed(qmp_reply(state["id"], ret))
+        state["id"] += 1
+
+    def handshake():
+        feed(QMP_GREETING)
+        reply({})
+        reply(dict(colo))
+        reply({"x-checkpoint-delay": seq["delay"]})
+
+    handshake()
+    for step in seq["steps"]:
+        if "event" in step:
+            ms = int(step.get("after_ms", 0)) + 1
+            prog += bytes([QMP_TICK, min(ms, 255)])
+            state["us"] += min(ms, 255) * 1000
+            ev = {"timestamp": {"seconds": (QMP_T0 + state["us"]) // 1000000,
+                                "microseconds": (QMP_T0 + state["us"]) % 1000000},
+                  "event": step["event"]}
+            if "data" in step:
+                ev["data"] = step["data"]
+            feed(json.dumps(ev, separators=(", ", ": ")))
+        elif "state" in step:
+            colo.update(step["state"])
+        elif step.get("expect") == "migrate-set-parameters":
+            prog += bytes([QMP_REQUEST])
+            reply({"x-checkpoint-delay": seq["delay"]})
+            reply({})
+        elif step.get("expect") in ("x-colo-lost-heartbeat", "stop", "cont"):
+            prog += bytes([QMP_EXECUTE + 1])
+            reply({})
+        elif step.get("close"):
+            prog += bytes([QMP_RECONNECT])
+            handshake()
+    return prog
+
+
 def qmp_seeds():
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "qmp", "sequences.json")
     with open(path) as f:
-        seqs = json.load(f)
-    seeds = []
-    for name, seq in sorted(seqs["sequences"].items()):
-        role = 1 if seq.get("role") == "secondary" else 0
-        prog = bytes([role])
-        for step in seq["steps"]:
-            if "line" in step:
-                prog += qmp_feed(step["line"] + "\r\n")
-            elif step.get("do") == "request":
-                prog += bytes([QMP_REQUEST])
-            elif step.get("do") == "tick":
-                prog += bytes([QMP_TICK + 19, 255])
-            elif step.get("do") == "reconnect":
-                prog += bytes([QMP_RECONNECT])
-            elif step.get("do") == "execute":
-                prog += bytes([QMP_EXECUTE + 1])
-        seeds.append(prog)
-        seeds.append(bytes([role]) + b"".join(qmp_feed(s["line"] + "\r\n", 7)
-                                              for s in seq["steps"] if "line" in s))
-    return seeds
+        seqs = json.load(f)["sequences"]
+    return [qmp_program(seq, size) for _, seq in sorted(seqs.items()) for size in (199, 7)]
 
 
 def write(outdir, seeds):
