@@ -807,8 +807,10 @@ handle_event(struct colo_qmp *q, json_t *msg, const char *name, int64_t now_us)
 			return;
 		}
 		/* COLO just started: learn the mode it runs in (and the delay, which
-		 * the operator sets right before migrate). */
-		if (strcmp(json_string_value(v), "colo") == 0 && q->state == COLO_QMP_READY &&
+		 * the operator sets right before migrate). During the handshake too:
+		 * its query may have been answered just before. */
+		if (strcmp(json_string_value(v), "colo") == 0 &&
+				(q->state == COLO_QMP_READY || q->state == COLO_QMP_QUERYING) &&
 				send_status_queries(q, now_us) != 0)
 			fail(q, now_us, "cannot queue the status queries");
 	} else if (strcmp(name, "COLO_EXIT") == 0) {

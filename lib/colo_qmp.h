@@ -72,7 +72,7 @@ enum colo_qmp_exit_reason {
 
 /** Events reported to the caller. */
 enum colo_qmp_ev_type {
-	/** Handshake complete: mode, colo_active and delay_ms are valid. */
+	/** Handshake complete (every query answered): mode, colo_active and delay_ms are valid. */
 	COLO_QMP_EV_READY = 1,
 	/** Mode or x-checkpoint-delay learnt again (colo_qmp_refresh(), or MIGRATION
 	 *  status "colo", after which the engine refreshes by itself). */

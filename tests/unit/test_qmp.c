@@ -787,6 +787,35 @@ test_event_backpressure(void)
 }
 
 /* A line split at every byte parses the same. */
+/* COLO starts while the handshake's queries are in flight: asked again. */
+static void
+test_colo_starts_during_handshake(void)
+{
+	struct colo_qmp_conf conf = { .role = COLO_QMP_ROLE_PRIMARY };
+	struct colo_qmp *q = colo_qmp_create(&conf);
+	struct colo_qmp_event ev;
+	long long st, pa;
+
+	colo_qmp_connected(q, T0);
+	feed(q, greeting, T0);
+	reply(q, take_cmd(q, "qmp_capabilities", -1), "{}", T0);
+	st = take_cmd(q, "query-colo-status", -1);
+	pa = take_cmd(q, "query-migrate-parameters", -1);
+	reply(q, st, "{\"mode\": \"none\", \"last-mode\": \"none\", \"reason\": \"none\"}", T0);
+	event(q, "MIGRATION", "{\"status\": \"colo\"}", T0 + 10, T0 + 20);
+	reply(q, pa, params_reply(20000), T0 + 30);
+	no_event(q); /* ready once every query is answered */
+	reply(q, take_cmd(q, "query-colo-status", -1),
+			"{\"mode\": \"primary\", \"last-mode\": \"none\", \"reason\": \"none\"}",
+			T0 + 40);
+	reply(q, take_cmd(q, "query-migrate-parameters", -1), params_reply(20000), T0 + 50);
+	ev = expect_ev(q, COLO_QMP_EV_READY);
+	CU_ASSERT_TRUE(ev.colo_active);
+	CU_ASSERT_TRUE(colo_qmp_colo_active(q));
+	no_event(q);
+	colo_qmp_free(q);
+}
+
 static void
 test_byte_at_a_time(void)
 {
@@ -830,6 +859,7 @@ static const struct {
 	{ "malformed input is counted and skipped", test_malformed_input },
 	{ "bad greetings and failed handshakes fail the connection", test_bad_handshakes },
 	{ "a full event queue holds input back without loss", test_event_backpressure },
+	{ "COLO starting during the handshake is learnt", test_colo_starts_during_handshake },
 	{ "lines fed byte at a time", test_byte_at_a_time },
 };
 
