@@ -80,7 +80,6 @@ struct colo_qmp {
 	enum colo_qmp_mode mode;
 	bool colo_active;
 	uint32_t delay_ms;
-	bool delay_known;
 
 	/* Checkpoint in progress (between STOP and RESUME). */
 	bool in_ckpt;
@@ -621,7 +620,6 @@ handle_reply(struct colo_qmp *q, json_t *msg, json_t *ret, json_t *err, int64_t 
 			fail(q, now_us, "query-migrate-parameters: no valid x-checkpoint-delay");
 			return;
 		}
-		q->delay_known = true;
 		if (c.kind == CMD_PARAMS)
 			status_reply_done(q);
 		else if (c.gen == q->req_gen && q->req == REQ_PARAMS)
