@@ -11,9 +11,10 @@ set -euo pipefail
 # namespaces; debhelper, dpkg-dev, fakeroot, help2man, lintian: the .deb
 # (tests/pkg); systemd: systemd-analyze verify of the unit; util-linux: setpriv;
 # libssl-dev: libcrypto's HMAC for the link authenticator.
+# libjansson-dev: QMP parsing in libcolo; qemu-system-x86: the qmp suite's real QEMU.
 COLO_PACKAGES=(libdpdk-dev dpdk-dev dpdk libnuma-dev libpcap-dev libssl-dev libcunit1-dev meson ninja-build
     pkg-config python3 gcc clang libclang-rt-14-dev tcpdump iproute2 socat curl
-    debhelper dpkg-dev fakeroot help2man lintian systemd util-linux)
+    debhelper dpkg-dev fakeroot help2man lintian systemd util-linux libjansson-dev qemu-system-x86)
 
 missing=()
 for p in "${COLO_PACKAGES[@]}"; do
