@@ -548,8 +548,9 @@ sweep(const struct args *a)
 
 /*
  * Megabytes the largest run of @p a allocates, with room to spare: the
- * packet and clone pools, and per connection colo-proxy's table (214 B
- * measured at 1M) beside the floor's (90 B), with the shards' slack.
+ * packet and clone pools, and per connection colo-proxy's table beside the
+ * floor's (323 B together, heap growth at 1M connections), with the
+ * shards' slack.
  */
 static uint64_t
 need_mb(const struct args *a)
@@ -561,8 +562,8 @@ need_mb(const struct args *a)
 		conns = RTE_MAX(conns, (uint64_t)a->conns[i]);
 	if (a->c.compare_lcores > 1 || a->sweep != NULL)
 		conns += conns / 8;
-	bytes = (uint64_t)a->c.nb_mbufs * (2176 + 2 * 128 + 64 + 192) + conns * 320;
-	return bytes / (1024 * 1024) + 160;
+	bytes = (uint64_t)a->c.nb_mbufs * (2176 + 2 * 128 + 64 + 192) + conns * 336;
+	return bytes / (1024 * 1024) + 64;
 }
 
 int
