@@ -177,8 +177,8 @@ struct bench_mem {
 /**
  * EAL options @p argv (@p argc of them, program name first) with the
  * memory colo-bench picked: hugepages when at least @p need_mb of them are
- * free, else --no-huge; -m @p need_mb unless -m was given. Returns a new
- * NULL-terminated vector (never freed: EAL keeps pointers into it).
+ * free, else --no-huge; -m @p need_mb unless -m was given. Returns a
+ * NULL-terminated vector of static storage, or NULL (too many options).
  */
 char **bench_mem_choose(int argc, char **argv, uint64_t need_mb, struct bench_mem *mem,
 		int *new_argc);

@@ -19,6 +19,8 @@
 #include "bench.h"
 
 /* colo-bench runs itself again with this set to why hugepages failed. */
+#define MAX_EAL_ARGS 256
+
 #define FALLBACK_ENV "COLO_BENCH_MEM_FALLBACK"
 
 static bool
@@ -67,12 +69,16 @@ char **
 bench_mem_choose(int argc, char **argv, uint64_t need_mb, struct bench_mem *mem, int *new_argc)
 {
 	static char mb_arg[24];
+	static char *out[MAX_EAL_ARGS + 5];
 	const char *fallback = getenv(FALLBACK_ENV);
 	uint64_t free_pages, page_kb, free_mb, given_mb = arg_mb(argc, argv);
 	bool no_huge = has_arg(argc, argv, "--no-huge");
-	char **out;
 	int n = 0, i;
 
+	if (argc > MAX_EAL_ARGS) {
+		fprintf(stderr, "colo-bench: more than %d EAL options\n", MAX_EAL_ARGS);
+		return NULL;
+	}
 	meminfo(&free_pages, &page_kb);
 	free_mb = free_pages * page_kb / 1024;
 	if (given_mb != 0)
@@ -101,9 +107,6 @@ bench_mem_choose(int argc, char **argv, uint64_t need_mb, struct bench_mem *mem,
 				" MB, %" PRIu64 " MB of hugepages are free",
 				need_mb, need_mb, free_mb);
 	}
-	out = calloc((size_t)argc + 5, sizeof(*out));
-	if (out == NULL)
-		return NULL;
 	for (i = 0; i < argc; i++)
 		out[n++] = argv[i];
 	if (no_huge && !has_arg(argc, argv, "--no-huge"))
