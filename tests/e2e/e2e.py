@@ -49,7 +49,7 @@ def pcap_read(path):
 
 def snapped_eq(expected, record):
     """Whether a written record is the expected frame. net_pcap's TX writes
-    a multi-segment frame of more than 9728 bytes cut to 9728 (DPDK 22.11
+    a multi-segment frame of more than 16128 bytes cut to 16128 (DPDK 22.11
     RTE_ETH_PCAP_SNAPLEN), with its full length as the original length."""
     data, orig = record
     return orig == len(expected) and expected[:len(data)] == data
