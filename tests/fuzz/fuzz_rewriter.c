@@ -210,7 +210,7 @@ one_frame(struct colo_rewriter *rw, struct fuzz_in *in, enum dir dir, bool raw, 
 	unsigned int nb_cuts = mode & 3, i;
 	enum colo_rw_verdict v = COLO_RW_PASS;
 	bool shared = (mode & 4) != 0, csum_ok, partial, writable;
-	struct rte_mbuf *m;
+	struct rte_mbuf *m, *seg;
 	size_t len, got;
 	const uint8_t *b;
 
@@ -241,8 +241,9 @@ one_frame(struct colo_rewriter *rw, struct fuzz_in *in, enum dir dir, bool raw, 
 		m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_NONE;
 	colo_pkt_classify(m, dir == DIR_SVM ? COLO_SIDE_SECONDARY : COLO_SIDE_PRIMARY, 0, now,
 			NULL);
-	if (shared)
-		rte_mbuf_refcnt_update(m, 1);
+	/* Another owner holds every segment (a clone of a chain shares them all). */
+	for (seg = m; shared && seg != NULL; seg = seg->next)
+		rte_mbuf_refcnt_update(seg, 1);
 	memcpy(before, buf, len);
 	csum_ok = colo_pkt_is_ip(m) && colo_pkt_meta(m)->key.proto == IPPROTO_TCP &&
 		  !(colo_pkt_meta(m)->flags & COLO_PKT_F_FRAG) &&
