@@ -88,23 +88,33 @@ die(const char *fmt, ...)
 	exit(1);
 }
 
-/* Append the frame of @p s to @p st; return it so a case can patch bytes. */
+/* Append @p len bytes to @p st as a frame; return it so a case can patch bytes. */
 static struct frame *
-add(struct stream *st, const struct frame_spec *s)
+add_bytes(struct stream *st, const uint8_t *data, uint32_t len)
 {
 	struct frame *f;
 
 	if (st->nb == MAX_FRAMES)
 		die("too many frames in a case");
-	f = &st->f[st->nb];
-	f->data = malloc(FRAME_CAP);
+	f = &st->f[st->nb++];
+	f->data = malloc(len);
 	if (f->data == NULL)
 		die("out of memory");
-	f->len = frame_build(s, f->data, FRAME_CAP);
-	if (f->len == 0)
-		die("frame_build failed");
-	st->nb++;
+	memcpy(f->data, data, len);
+	f->len = len;
 	return f;
+}
+
+/* Append the frame of @p s to @p st; return it so a case can patch bytes. */
+static struct frame *
+add(struct stream *st, const struct frame_spec *s)
+{
+	static uint8_t buf[FRAME_CAP];
+	size_t len = frame_build(s, buf, sizeof(buf));
+
+	if (len == 0)
+		die("frame_build failed");
+	return add_bytes(st, buf, (uint32_t)len);
 }
 
 static void
@@ -161,6 +171,14 @@ static const uint8_t mss_opt[] = { 2, 4, 0x05, 0xb4 };
 static const struct tcp_conv conv_v4 = {
 	.family = 4,
 	.ip_id = 0x100,
+	.syn_opts = mss_opt,
+	.syn_opts_len = sizeof(mss_opt),
+};
+
+static const struct tcp_conv conv_v6 = {
+	.family = 6,
+	.server = "fd00::1",
+	.client = "fd00::2",
 	.syn_opts = mss_opt,
 	.syn_opts_len = sizeof(mss_opt),
 };
@@ -256,15 +274,7 @@ build_tcp_identical(struct gen *g)
 static void
 build_ipv6_tcp(struct gen *g)
 {
-	static const struct tcp_conv c = {
-		.family = 6,
-		.server = "fd00::1",
-		.client = "fd00::2",
-		.syn_opts = mss_opt,
-		.syn_opts_len = sizeof(mss_opt),
-	};
-
-	tcp_conversation(g, &c, &c);
+	tcp_conversation(g, &conv_v6, &conv_v6);
 }
 
 static void
@@ -665,15 +675,7 @@ build_tso_ipv4(struct gen *g)
 static void
 build_tso_ipv6(struct gen *g)
 {
-	static const struct tcp_conv c = {
-		.family = 6,
-		.server = "fd00::1",
-		.client = "fd00::2",
-		.syn_opts = mss_opt,
-		.syn_opts_len = sizeof(mss_opt),
-	};
-
-	tso_conversation(g, &c, UINT16_MAX - 20, 66900, true);
+	tso_conversation(g, &conv_v6, UINT16_MAX - 20, 66900, true);
 }
 
 /*
@@ -706,22 +708,6 @@ build_oversize_record(struct gen *g)
 	g->nb_released = n;
 	g->ckpts = 0;
 	g->trigger = NO_TRIGGER;
-}
-
-/* Append @p len raw bytes to @p st. */
-static void
-add_bytes(struct stream *st, const uint8_t *data, uint32_t len)
-{
-	struct frame *f;
-
-	if (st->nb == MAX_FRAMES)
-		die("too many frames in a case");
-	f = &st->f[st->nb++];
-	f->data = malloc(len);
-	if (f->data == NULL)
-		die("out of memory");
-	memcpy(f->data, data, len);
-	f->len = len;
 }
 
 /*
