@@ -71,6 +71,8 @@ struct colo_opts {
 	char svm[RTE_ETH_NAME_MAX_LEN];	 /**< secondary role: the SVM's port */
 	char link[RTE_ETH_NAME_MAX_LEN]; /**< secondary role: the link to the primary host */
 	bool link_syn_mirror;	    /**< primary role: PVM SYN copies over the link (link.c) */
+	char link_key[PATH_MAX];    /**< key file of the link's authenticator, "" for none */
+	char link_peer_mac[32];	    /**< secondary role: source MAC of control frames, "" any */
 	char bypass[4096];	    /**< bypass rule list (bypass.c), "" for none */
 	uint32_t rewrite_hold_ms;   /**< secondary role: longest hold of an unmapped SVM frame */
 	uint32_t rewrite_idle_timeout_ms; /**< secondary role: idle rewriter entries go after */
@@ -124,6 +126,7 @@ struct colo_ckpt_state {
 #define COLO_MAX_RXQ 8
 
 struct colo_app;
+struct colo_link_auth;
 
 /**
  * One RX lcore's part of the VM ports: RX queue @c queue of the primary and
@@ -191,6 +194,7 @@ struct colo_app {
 	uint32_t tel_readers;	   /**< telemetry callbacks in progress */
 	bool tel_closed; /**< ctx and rings are going away: telemetry stops reading them */
 	struct colo_secondary *secondary; /**< secondary role (role_secondary.c); NULL otherwise */
+	struct colo_link_auth *link;	  /**< link control frames (link.c); NULL without any */
 	bool failover_req;		  /**< a control thread asks for the failover (failover.c) */
 	bool failed_over;		  /**< published once by the lead lcore; never cleared */
 	uint64_t failover_tsc;		  /**< published with failed_over */
@@ -223,6 +227,14 @@ static inline void
 colo_store_flag(bool *p, bool v)
 {
 	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+/** Count a telemetry command that changes state and was refused (docs/security.md). */
+static inline void
+colo_tel_refused(struct colo_app *app)
+{
+	__atomic_fetch_add(&app->stats[COLO_STATS_CTRL].ctr[COLO_TELEMETRY_REFUSED], 1,
+			__ATOMIC_RELAXED);
 }
 
 /** Whether the failover is done (failover.c); any thread. */
@@ -265,6 +277,7 @@ void colo_config_format(
 /* args.c */
 int colo_args_parse(int argc, char **argv, struct colo_opts *o);
 bool colo_args_want_help(int argc, char **argv);
+bool colo_args_want_version(int argc, char **argv);
 void colo_args_usage(FILE *f, const char *prog);
 
 /* ports.c */
@@ -354,16 +367,24 @@ void colo_telemetry_leave(void);
 int colo_telemetry_conns_init(struct colo_app *app);
 int colo_telemetry_ports_init(struct colo_app *app);
 
+/* trust.c */
+void colo_trust_runtime_dir(void);
+
 /* link.c */
 /** What a frame received on the link is (secondary role). */
 enum colo_link_kind {
 	COLO_LINK_CLIENT = 0, /**< a mirrored client frame, as it was */
 	COLO_LINK_PVM = 1,    /**< a copy of a PVM frame, encapsulation stripped */
-	COLO_LINK_BAD = 2,    /**< our ethertype, but not a header we know */
+	COLO_LINK_BAD = 2,    /**< our ethertype, refused and counted: the caller frees it */
 };
+int colo_link_init(struct colo_app *app);
+void colo_link_fini(struct colo_app *app);
+unsigned int colo_link_filter_clients(struct rte_mbuf **pkts, unsigned int nb,
+		struct colo_stats *st);
 void colo_link_syn_mirror(struct colo_rxq *rxq, struct rte_mbuf *const *pkts, unsigned int nb,
 		struct colo_stats *st);
-enum colo_link_kind colo_link_decap(struct rte_mbuf *m);
+enum colo_link_kind colo_link_decap(struct colo_app *app, struct rte_mbuf *m,
+		struct colo_stats *st);
 
 /* bypass.c */
 int colo_bypass_check(const char *text, char *err, size_t err_len);

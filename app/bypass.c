@@ -138,8 +138,10 @@ bypass_cmd(const char *cmd, const char *params, struct rte_tel_data *d)
 	pthread_mutex_unlock(&ctl.lock);
 	if (rte_tel_data_add_dict_container(d, "rules", list, 0) != 0)
 		rte_tel_data_free(list);
-	if (err[0] != '\0')
+	if (err[0] != '\0') {
 		rte_tel_data_add_dict_string(d, "error", err);
+		colo_tel_refused(app);
+	}
 	return 0;
 }
 

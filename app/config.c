@@ -42,6 +42,13 @@ const struct colo_config_key colo_config_keys[] = {
 	{ "ports", "link_syn_mirror", COLO_KEY_BOOL, OPT(link_syn_mirror), 0, 0, "BOOL", "off",
 			"primary role: send copies of the PVM's SYN and SYN-ACK frames to a "
 			"secondary-role proxy over the secondary port" },
+	{ "ports", "link_key", COLO_KEY_STR, OPT(link_key), 0, 0, "FILE", "",
+			"key of the link's control frames (64 hex digits, mode 0600), the same "
+			"file on both hosts; without it the link must be private "
+			"(docs/security.md)" },
+	{ "ports", "link_peer_mac", COLO_KEY_STR, OPT(link_peer_mac), 0, 0, "MAC", "",
+			"secondary role: take link control frames only from this source MAC "
+			"(the primary's link port)" },
 	{ "compare", "compare_timeout", COLO_KEY_U32, PARAM(compare_timeout_ms), 1, UINT32_MAX,
 			"MS", RTE_STR(COLO_DEFAULT_COMPARE_TIMEOUT_MS),
 			"age at which an unmatched frame triggers a checkpoint" },
@@ -312,8 +319,10 @@ colo_config_load(struct colo_opts *o, const char *path, char *err, size_t err_le
 		}
 		n = rte_cfgfile_sections(cfg, sections, n);
 	}
+	/* [eal] holds EAL options, read before rte_eal_init() (eal_ini.c). */
 	for (i = 0; i < n && ret == 0; i++)
-		ret = load_section(o, cfg, path, sections[i], err, err_len);
+		if (strcmp(sections[i], "eal") != 0)
+			ret = load_section(o, cfg, path, sections[i], err, err_len);
 	if (ret == 0)
 		snprintf(o->config_file, sizeof(o->config_file), "%s", path);
 out:

@@ -140,8 +140,10 @@ failover_cmd(const char *cmd, const char *params, struct rte_tel_data *d)
 
 	RTE_SET_USED(cmd);
 	if (params != NULL && params[0] != '\0') {
-		if (strcmp(params, "now") != 0)
+		if (strcmp(params, "now") != 0) {
+			colo_tel_refused(app);
 			return -EINVAL;
+		}
 		ret = colo_failover_request(app);
 	}
 	rte_tel_data_start_dict(d);

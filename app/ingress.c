@@ -39,6 +39,8 @@ colo_ingress_poll(struct colo_rxq *rxq, struct colo_stats *st)
 	if (nb_rx == 0)
 		return 0;
 	colo_stat_add(&st->ctr[COLO_INGRESS_RX], nb_rx);
+	/* Nothing a client sends may pass for link control (docs/security.md). */
+	nb_rx = (uint16_t)colo_link_filter_clients(pkts, nb_rx, st);
 	/*
 	 * Clone before transmitting: the primary port may free the original at
 	 * once. After a failover the secondary is ignored: no clones.

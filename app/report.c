@@ -15,6 +15,7 @@
 #include <rte_mempool.h>
 
 #include "app.h"
+#include "colo_file.h"
 #include "divergence.h"
 #include "latency.h"
 
@@ -196,7 +197,7 @@ colo_report_write_json(const struct colo_report *r, const char *path)
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
-	j.f = fopen(tmp, "w");
+	j.f = colo_fopen_private(tmp, "w");
 	if (j.f == NULL)
 		return -errno;
 	j.sep = "";

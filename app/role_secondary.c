@@ -313,7 +313,7 @@ link_rx(struct colo_app *app, struct colo_secondary *sec, uint64_t now_tsc, stru
 		return;
 	}
 	for (i = 0; i < nb; i++) {
-		switch (colo_link_decap(pkts[i])) {
+		switch (colo_link_decap(app, pkts[i], st)) {
 		case COLO_LINK_CLIENT:
 			client[nb_client++] = pkts[i];
 			break;
@@ -324,7 +324,6 @@ link_rx(struct colo_app *app, struct colo_secondary *sec, uint64_t now_tsc, stru
 			rte_pktmbuf_free(pkts[i]);
 			break;
 		case COLO_LINK_BAD:
-			colo_stat_add(&st->ctr[COLO_LINK_IGNORED], 1);
 			rte_pktmbuf_free(pkts[i]);
 			break;
 		}
@@ -351,7 +350,10 @@ outbound_rx(struct colo_app *app, struct colo_secondary *sec, uint64_t now_tsc,
 		return;
 	}
 	colo_store_u64(&app->rxq[0].last_input_tsc, now_tsc);
-	client_frames(app, sec, pkts, nb, now_tsc, st);
+	/* This host is the primary now: the same filter as its ingress mirror. */
+	nb = colo_link_filter_clients(pkts, nb, st);
+	if (nb != 0)
+		client_frames(app, sec, pkts, nb, now_tsc, st);
 }
 
 /*

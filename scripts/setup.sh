@@ -5,8 +5,15 @@
 # what is missing. Sourced by run.sh and test.sh.
 set -euo pipefail
 
-COLO_PACKAGES=(libdpdk-dev dpdk-dev dpdk libnuma-dev libpcap-dev libcunit1-dev meson ninja-build
-    pkg-config python3 gcc clang libclang-rt-14-dev tcpdump iproute2)
+# Every tool a test uses is here: under CI=true a test that would skip for a
+# missing one fails instead. dpdk-dev: dpdk-testpmd, dpdk-telemetry.py,
+# dpdk-dumpcap; socat, curl: netns_colo; tcpdump, iproute2: captures and
+# namespaces; debhelper, dpkg-dev, fakeroot, help2man, lintian: the .deb
+# (tests/pkg); systemd: systemd-analyze verify of the unit; util-linux: setpriv;
+# libssl-dev: libcrypto's HMAC for the link authenticator.
+COLO_PACKAGES=(libdpdk-dev dpdk-dev dpdk libnuma-dev libpcap-dev libssl-dev libcunit1-dev meson ninja-build
+    pkg-config python3 gcc clang libclang-rt-14-dev tcpdump iproute2 socat curl
+    debhelper dpkg-dev fakeroot help2man lintian systemd util-linux)
 
 missing=()
 for p in "${COLO_PACKAGES[@]}"; do
@@ -20,7 +27,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q >/dev/null
-    apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+    apt-get install -o DPkg::Lock::Timeout=300 -y -q --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 # Hugepages are optional: tests run with --no-huge; dpdk-dumpcap needs them.
