@@ -7,6 +7,8 @@
  */
 #include <errno.h>
 
+#include <rte_ether.h>
+
 #include "colo_compare_priv.h"
 
 /* Byte offsets of fields that differ between two correct VMs and are
@@ -18,7 +20,15 @@
 #define IP4_ADDR_OFF 12
 #define IP6_PLEN_OFF 4
 #define IP6_HLIM_OFF 7
+#define IP6_FRAG_ID_LEN 4 /* the last 4 bytes of the fragment header */
 #define L4_CSUM_LEN 2
+#define VLAN_TCI_VID 0x0fff
+/* IPv4 options whose data a router or the sender's clock writes: record
+ * route and timestamp. Their type and length are compared, not their data. */
+#define IP4_OPT_EOL 0
+#define IP4_OPT_NOP 1
+#define IP4_OPT_RR 7
+#define IP4_OPT_TS 68
 #define UDP_CSUM_OFF 6
 #define ICMP_CSUM_OFF 2
 
@@ -68,19 +78,84 @@ icmp_diff(const struct rte_mbuf *p, const struct rte_mbuf *s)
 	return l4_diff(p, s, ICMP_CSUM_OFF);
 }
 
-/* Whole frame except the volatile IP fields: L2 header (MACs, tags), the
- * stable IP header fields, options or extension headers, then the datagram
- * to its end. */
+/* 2 bytes at @p off of @p p and @p s, big-endian, each ANDed with @p mask. */
+static inline bool
+u16_differs(const struct rte_mbuf *p, const struct rte_mbuf *s, uint32_t off, uint16_t mask)
+{
+	uint8_t pbuf[2], sbuf[2];
+	const uint8_t *a = rte_pktmbuf_read(p, off, 2, pbuf);
+	const uint8_t *b = rte_pktmbuf_read(s, off, 2, sbuf);
+
+	return ((a[0] << 8 | a[1]) & mask) != ((b[0] << 8 | b[1]) & mask);
+}
+
+/* MACs, each tag's TPID and VLAN ID (not its PCP and DEI), the ethertype. */
+static int32_t
+l2_diff(const struct rte_mbuf *p, const struct rte_mbuf *s, uint32_t l3)
+{
+	uint32_t off;
+	int32_t at;
+
+	if (range_differs(p, 0, s, 0, 2 * RTE_ETHER_ADDR_LEN, &at))
+		return at;
+	for (off = 2 * RTE_ETHER_ADDR_LEN; off + 2 < l3; off += 4) {
+		if (u16_differs(p, s, off, 0xffff))
+			return (int32_t)off;
+		if (u16_differs(p, s, off + 2, VLAN_TCI_VID))
+			return (int32_t)off + 2;
+	}
+	return range_differs(p, off, s, off, 2, &at) ? at : -1;
+}
+
+/* IPv4 options in [@p off, @p end) of both frames, record route and
+ * timestamp data excepted. */
+static int32_t
+ip4_opts_diff(const struct rte_mbuf *p, const struct rte_mbuf *s, uint32_t off, uint32_t end)
+{
+	uint8_t pbuf[2], sbuf[2];
+	const uint8_t *a, *b;
+	uint32_t len;
+	int32_t at;
+
+	while (off < end) {
+		a = rte_pktmbuf_read(p, off, 1, pbuf);
+		if (a[0] == IP4_OPT_EOL || a[0] == IP4_OPT_NOP || off + 2 > end) {
+			if (range_differs(p, off, s, off, 1, &at))
+				return at;
+			off++;
+			continue;
+		}
+		a = rte_pktmbuf_read(p, off, 2, pbuf);
+		b = rte_pktmbuf_read(s, off, 2, sbuf);
+		len = a[1];
+		/* Type and length must match; a length that lies ends the walk. */
+		if (a[0] != b[0] || a[1] != b[1])
+			return (int32_t)off + (a[0] != b[0] ? 0 : 1);
+		if (len < 2 || off + len > end)
+			return range_differs(p, off, s, off, end - off, &at) ? at : -1;
+		if (a[0] != IP4_OPT_RR && a[0] != IP4_OPT_TS &&
+				range_differs(p, off + 2, s, off + 2, len - 2, &at))
+			return at;
+		off += len;
+	}
+	return -1;
+}
+
+/* Whole frame except the volatile fields (docs/semantics.md O1, O3): the L2
+ * header but VLAN PCP/DEI, the stable IP header fields, options (record
+ * route and timestamp data excepted) or extension headers (the fragment
+ * identification excepted), then the datagram to its end. */
 static int32_t
 other_diff(const struct rte_mbuf *p, const struct rte_mbuf *s)
 {
 	const struct colo_pkt_meta *pm = colo_pkt_meta(p), *sm = colo_pkt_meta(s);
-	uint32_t l3 = pm->l3_off;
+	uint32_t l3 = pm->l3_off, hdr;
 	int32_t at;
 
 	if (pm->l3_off != sm->l3_off)
 		return 0;
-	if (range_differs(p, 0, s, 0, l3, &at))
+	at = l2_diff(p, s, l3);
+	if (at >= 0)
 		return at;
 	if (pm->key.family == 4) {
 		/* version/IHL, TOS, total length */
@@ -115,9 +190,19 @@ other_diff(const struct rte_mbuf *p, const struct rte_mbuf *s)
 	if (pm->l4_off != sm->l4_off || pm->l3_end != sm->l3_end)
 		return (int32_t)RTE_MIN(pm->l4_off, sm->l4_off);
 	/* IPv4 options or IPv6 extension headers, then the rest of the datagram */
-	if (range_differs(p, l3 + (pm->key.family == 4 ? 20 : 40), s,
-				l3 + (pm->key.family == 4 ? 20 : 40),
-				pm->l3_end - l3 - (pm->key.family == 4 ? 20 : 40), &at))
+	hdr = l3 + (pm->key.family == 4 ? 20 : 40);
+	if (pm->key.family == 4) {
+		at = ip4_opts_diff(p, s, hdr, pm->l4_off);
+		if (at >= 0)
+			return at;
+	} else if (pm->flags & COLO_PKT_F_FRAG) {
+		/* The parse stops at the fragment header: it ends at l4_off. */
+		if (range_differs(p, hdr, s, hdr, pm->l4_off - IP6_FRAG_ID_LEN - hdr, &at))
+			return at;
+	} else if (range_differs(p, hdr, s, hdr, pm->l4_off - hdr, &at)) {
+		return at;
+	}
+	if (range_differs(p, pm->l4_off, s, pm->l4_off, pm->l3_end - pm->l4_off, &at))
 		return at;
 	return -1;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Frame classification (docs/semantics.md A1-A6): one bounds-checked pass over Ethernet,
- * up to two VLAN tags, IPv4/IPv6 and the L4 header, filling the metadata in
+ * up to COLO_VLAN_MAX VLAN tags, IPv4/IPv6 and the L4 header, filling the metadata in
  * the mbuf private area. Comparison, connection lookup and release policy
  * belong to the compare engines; this file only says what the frame is.
  */
@@ -38,13 +38,23 @@
 /* Longest extension chain we walk; real stacks send one or two. */
 #define IP6_EXT_MAX 8
 
-/*
- * Metadata offsets are 16 bits, so only the first 64 KiB of a frame can be
- * described: a datagram that ends beyond that is reported as too long.
- */
-#define FRAME_MAX UINT16_MAX
+/* VLAN TPIDs besides 802.1Q and 802.1ad: the pre-standard QinQ ones. */
+#define ETHER_TYPE_QINQ1 0x9100
+#define ETHER_TYPE_QINQ2 0x9200
 
-/* State of one parse; @c len is the frame length clipped to FRAME_MAX. */
+/* IPv6 Jumbo Payload option (RFC 2675) and the payload it must exceed. */
+#define IP6_OPT_JUMBO 0xc2
+#define IP6_OPT_JUMBO_LEN 4
+#define IP6_OPT_PAD1 0
+
+/*
+ * The largest datagram an IP length field describes. A TSO/GSO frame may be
+ * longer (Linux BIG TCP): then IPv4 writes total length 0 and IPv6 payload
+ * length 0, with or without a Jumbo Payload option (docs/semantics.md A7).
+ */
+#define IP_LEN_MAX UINT16_MAX
+
+/* State of one parse; @c len is the frame length. */
 struct parse {
 	const struct rte_mbuf *m;
 	struct colo_pkt_meta *pm;
@@ -212,8 +222,13 @@ parse_ipv4(struct parse *p, uint32_t l3_off)
 		return COLO_PARSE_ERR_IP4_IHL;
 	/* Bytes after total_length are Ethernet padding, not payload (docs/semantics.md T16). */
 	tot = rte_be_to_cpu_16(ip->total_length);
-	if (tot < ihl || tot > avail)
-		return COLO_PARSE_ERR_IP4_LEN;
+	if (unlikely(tot < ihl || tot > avail)) {
+		/* Total length 0: a GSO datagram too long for the field, which
+		 * then runs to the end of the frame; only when it is too long. */
+		if (tot != 0 || avail <= IP_LEN_MAX)
+			return COLO_PARSE_ERR_IP4_LEN;
+		tot = avail;
+	}
 
 	pm->key.family = 4;
 	memcpy(pm->key.src, &ip->src_addr, 4);
@@ -247,6 +262,57 @@ ip6_is_ext(uint8_t nh)
 	}
 }
 
+/*
+ * The payload length of an IPv6 datagram whose payload length field is 0 or
+ * which starts with a hop-by-hop header (@p nh), into @p plen. RFC 2675: a
+ * Jumbo Payload option in the hop-by-hop header carries the length, above
+ * 65535, with a payload length field of 0. Linux BIG TCP GSO frames have no
+ * such option: a payload length of 0 then means "to the end of the frame",
+ * but only when that is more than the field can say (docs/semantics.md A7).
+ */
+static int
+ip6_jumbo(struct parse *p, uint32_t l3_off, uint8_t nh, uint32_t field, uint32_t *plen)
+{
+	uint32_t avail = p->len - l3_off - sizeof(struct rte_ipv6_hdr);
+	uint32_t off = l3_off + sizeof(struct rte_ipv6_hdr), end, jumbo;
+	uint8_t buf[8];
+	const uint8_t *b;
+
+	*plen = field;
+	if (nh == IPPROTO_HOPOPTS && avail >= 8) {
+		b = hdr_read(p, off, 2, buf);
+		end = off + (b[1] + 1u) * 8;
+		if (end > p->len)
+			end = p->len; /* the extension walk says what is wrong */
+		off += 2;
+		while (off < end) {
+			b = hdr_read(p, off, 1, buf);
+			if (b[0] == IP6_OPT_PAD1) {
+				off++;
+				continue;
+			}
+			if (off + 2 > end)
+				break;
+			b = hdr_read(p, off, 2, buf);
+			if (b[0] != IP6_OPT_JUMBO) {
+				off += 2u + b[1];
+				continue;
+			}
+			if (b[1] != IP6_OPT_JUMBO_LEN || off + 2 + IP6_OPT_JUMBO_LEN > end)
+				return COLO_PARSE_ERR_IP6_JUMBO;
+			b = hdr_read(p, off + 2, IP6_OPT_JUMBO_LEN, buf);
+			jumbo = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | rd16(b + 2);
+			if (field != 0 || jumbo <= IP_LEN_MAX || jumbo > avail)
+				return COLO_PARSE_ERR_IP6_JUMBO;
+			*plen = jumbo;
+			return COLO_PARSE_OK;
+		}
+	}
+	if (field == 0 && avail > IP_LEN_MAX)
+		*plen = avail;
+	return COLO_PARSE_OK;
+}
+
 static int
 parse_ipv6(struct parse *p, uint32_t l3_off)
 {
@@ -254,24 +320,31 @@ parse_ipv6(struct parse *p, uint32_t l3_off)
 	uint8_t buf[sizeof(struct rte_ipv6_hdr)];
 	const struct rte_ipv6_hdr *ip6;
 	uint32_t avail = p->len - l3_off;
-	uint32_t off, ext_len;
+	uint32_t off, ext_len, plen;
 	unsigned int nb_ext = 0;
 	const uint8_t *ext;
 	uint8_t nh;
+	int ret;
 
 	if (avail < sizeof(*ip6))
 		return COLO_PARSE_ERR_IP6_TRUNC;
 	ip6 = (const struct rte_ipv6_hdr *)hdr_read(p, l3_off, sizeof(*ip6), buf);
 	if ((rte_be_to_cpu_32(ip6->vtc_flow) >> 28) != 6)
 		return COLO_PARSE_ERR_IP6_VERSION;
-	if (sizeof(*ip6) + rte_be_to_cpu_16(ip6->payload_len) > avail)
+	plen = rte_be_to_cpu_16(ip6->payload_len);
+	if (sizeof(*ip6) + plen > avail)
 		return COLO_PARSE_ERR_IP6_LEN;
+	if (unlikely(ip6->proto == IPPROTO_HOPOPTS || plen == 0)) {
+		ret = ip6_jumbo(p, l3_off, ip6->proto, plen, &plen);
+		if (ret != COLO_PARSE_OK)
+			return ret;
+	}
 
 	pm->key.family = 6;
 	memcpy(pm->key.src, ip6->src_addr, 16);
 	memcpy(pm->key.dst, ip6->dst_addr, 16);
 	pm->l3_off = l3_off;
-	pm->l3_end = l3_off + sizeof(*ip6) + rte_be_to_cpu_16(ip6->payload_len);
+	pm->l3_end = l3_off + sizeof(*ip6) + plen;
 
 	nh = ip6->proto;
 	off = l3_off + sizeof(*ip6);
@@ -298,7 +371,14 @@ parse_ipv6(struct parse *p, uint32_t l3_off)
 	return parse_l4(p, nh, off);
 }
 
-/* Ethernet and up to two VLAN tags; returns the inner ethertype in @p et. */
+static inline bool
+is_vlan_tpid(uint16_t type)
+{
+	return type == RTE_ETHER_TYPE_VLAN || type == RTE_ETHER_TYPE_QINQ ||
+	       type == ETHER_TYPE_QINQ1 || type == ETHER_TYPE_QINQ2;
+}
+
+/* Ethernet and up to COLO_VLAN_MAX VLAN tags; returns the inner ethertype in @p et. */
 static int
 parse_l2(struct parse *p, uint16_t *et, uint32_t *l3_off)
 {
@@ -307,23 +387,20 @@ parse_l2(struct parse *p, uint16_t *et, uint32_t *l3_off)
 	const uint8_t *b;
 	uint32_t off = sizeof(struct rte_ether_hdr);
 	unsigned int nb_vlan = 0;
-	uint16_t type, vid;
+	uint16_t type;
 
 	if (p->len < sizeof(struct rte_ether_hdr))
 		return COLO_PARSE_ERR_RUNT;
 	b = hdr_read(p, 2 * RTE_ETHER_ADDR_LEN, 2, buf);
 	type = rd16(b);
-	while (type == RTE_ETHER_TYPE_VLAN || type == RTE_ETHER_TYPE_QINQ) {
-		if (nb_vlan == 2)
+	while (is_vlan_tpid(type)) {
+		if (nb_vlan == COLO_VLAN_MAX)
 			return COLO_PARSE_ERR_VLAN_DEPTH;
 		if (off + sizeof(struct rte_vlan_hdr) > p->len)
 			return COLO_PARSE_ERR_VLAN_TRUNC;
 		b = hdr_read(p, off, sizeof(struct rte_vlan_hdr), buf);
-		vid = rd16(b) & 0xfff;
-		if (nb_vlan == 0)
-			pm->key.vlan_outer = vid;
-		else
-			pm->key.vlan_inner = vid;
+		/* The ID only: priority and DEI may differ (docs/semantics.md O3). */
+		pm->key.vlan[nb_vlan] = rd16(b) & 0xfff;
 		type = rd16(b + 2);
 		off += sizeof(struct rte_vlan_hdr);
 		nb_vlan++;
@@ -389,6 +466,35 @@ meta_zero(struct colo_pkt_meta *pm)
 	memset((char *)pm + off, 0, sizeof(*pm) - off);
 }
 
+bool
+colo_pkt_len_walk(const struct rte_mbuf *m)
+{
+	const struct rte_mbuf *seg;
+	uint64_t bytes = 0;
+	unsigned int nb = 0;
+
+	for (seg = m; seg != NULL && nb <= m->nb_segs; seg = seg->next) {
+		bytes += seg->data_len;
+		nb++;
+	}
+	return seg == NULL && nb == m->nb_segs && bytes == m->pkt_len;
+}
+
+void
+colo_pkt_len_repair(struct rte_mbuf *m)
+{
+	const struct rte_mbuf *seg;
+	uint64_t bytes = 0;
+	unsigned int nb = 0;
+
+	for (seg = m; seg != NULL; seg = seg->next) {
+		bytes += seg->data_len;
+		nb++;
+	}
+	m->nb_segs = (uint16_t)RTE_MIN(nb, (unsigned int)RTE_MBUF_MAX_NB_SEGS);
+	m->pkt_len = (uint32_t)RTE_MIN(bytes, (uint64_t)UINT32_MAX);
+}
+
 /* colo_pkt_classify() but the hash: see colo_pkt_classify_burst(). */
 static enum colo_pkt_class
 classify(struct rte_mbuf *m, enum colo_side side, uint32_t epoch, uint64_t now_tsc,
@@ -398,13 +504,18 @@ classify(struct rte_mbuf *m, enum colo_side side, uint32_t epoch, uint64_t now_t
 	struct parse p = {
 		.m = m,
 		.pm = pm,
-		.len = RTE_MIN(rte_pktmbuf_pkt_len(m), (uint32_t)FRAME_MAX),
+		.len = rte_pktmbuf_pkt_len(m),
 	};
 	int ret;
 
 	/* The key is hashed and memcmp'ed whole: no stale byte may survive. */
 	meta_zero(pm);
-	ret = parse_frame(&p);
+	if (likely(colo_pkt_len_ok(m))) {
+		ret = parse_frame(&p);
+	} else {
+		colo_pkt_len_repair(m);
+		ret = COLO_PARSE_ERR_TRUNCATED;
+	}
 	if (unlikely(ret != COLO_PARSE_OK)) {
 		/* Nothing half-parsed may reach the compare engines. */
 		memset(pm, 0, sizeof(*pm));
@@ -486,18 +597,22 @@ proto_name(uint8_t proto, char *buf, size_t len)
 int
 colo_key_format(const struct colo_key *key, char *buf, size_t len)
 {
-	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], pname[16], vlan[24] = "";
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], pname[16], vlan[32] = "";
 	int af = key->family == 6 ? AF_INET6 : AF_INET;
+	unsigned int i, nb_vlan;
+	size_t n;
 	const char *lb = key->family == 6 ? "[" : "";
 	const char *rb = key->family == 6 ? "]" : "";
 	uint32_t spi;
 
 	if (buf == NULL || len == 0)
 		return -EINVAL;
-	if (key->vlan_inner != 0)
-		snprintf(vlan, sizeof(vlan), " vlan %u.%u", key->vlan_outer, key->vlan_inner);
-	else if (key->vlan_outer != 0)
-		snprintf(vlan, sizeof(vlan), " vlan %u", key->vlan_outer);
+	/* Tags up to the last non-zero ID, outermost first: "vlan 5", "vlan 0.7.8". */
+	for (nb_vlan = COLO_VLAN_MAX; nb_vlan > 0 && key->vlan[nb_vlan - 1] == 0; nb_vlan--)
+		;
+	for (i = 0, n = 0; i < nb_vlan; i++)
+		n += snprintf(vlan + n, sizeof(vlan) - n, "%s%u", i == 0 ? " vlan " : ".",
+				key->vlan[i] & 0xfff);
 
 	if (key->family != 4 && key->family != 6)
 		return snprintf(buf, len, "ether 0x%04x%s", key->ether_type, vlan);
@@ -586,8 +701,8 @@ colo_key_parse(const char *text, struct colo_key *key)
 {
 	char buf[160], again[160], *tok[12], *save = NULL, *t, *end;
 	uint8_t fam_src = 0, fam_dst = 0;
-	unsigned int nb = 0, i = 0;
-	unsigned long v, w = 0;
+	unsigned int nb = 0, i = 0, k;
+	unsigned long v;
 
 	if (text == NULL || key == NULL || strlen(text) >= sizeof(buf))
 		return -EINVAL;
@@ -623,13 +738,18 @@ colo_key_parse(const char *text, struct colo_key *key)
 		}
 	}
 	if (i + 2 == nb && strcmp(tok[i], "vlan") == 0) {
-		v = strtoul(tok[i + 1], &end, 10);
-		if (*end == '.')
-			w = strtoul(end + 1, &end, 10);
-		if (*end != '\0' || v > 4095 || w > 4095)
+		end = tok[i + 1];
+		for (k = 0; k < COLO_VLAN_MAX; k++) {
+			v = strtoul(end, &end, 10);
+			if (v > 4095)
+				return -EINVAL;
+			key->vlan[k] = (uint16_t)v;
+			if (*end != '.')
+				break;
+			end++;
+		}
+		if (*end != '\0')
 			return -EINVAL;
-		key->vlan_outer = (uint16_t)v;
-		key->vlan_inner = (uint16_t)w;
 		i += 2;
 	}
 	if (i != nb)

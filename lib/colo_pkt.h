@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Frame classification: a bounds-checked parse of Ethernet (up to two VLAN
- * tags), IPv4 (options, fragments), IPv6 (extension chain) and the L4 header
+ * Frame classification: a bounds-checked parse of Ethernet (up to
+ * COLO_VLAN_MAX VLAN tags), IPv4 (options, fragments, TSO/GSO lengths), IPv6
+ * (extension chain, jumbograms) and the L4 header
  * into per-packet metadata kept in the mbuf private area. The RX lcore parses
  * once; the compare lcore only reads the metadata. Comparison is elsewhere.
  */
@@ -41,6 +42,12 @@ enum colo_pkt_class {
 #define COLO_PKT_F_HELD_ACK 0x80 /**< compare lcore: held by the TCP ACK rule (counted once) */
 
 /**
+ * Deepest VLAN stack parsed (TPIDs 0x8100, 0x88a8, 0x9100, 0x9200); a frame
+ * with more tags is malformed (parse_err_vlan_depth). docs/semantics.md A2.
+ */
+#define COLO_VLAN_MAX 4
+
+/**
  * Connection key, taken as the frame has it (no direction normalisation,
  * so both directions of a flow have their own key). Zero-filled before use so that hashing
  * and memcmp are stable.
@@ -50,18 +57,17 @@ struct colo_key {
 	uint8_t dst[16];
 	uint16_t sport;		/**< network order; SPI high half for ESP/AH */
 	uint16_t dport;		/**< network order; SPI low half for ESP/AH */
-	uint16_t vlan_outer;	/**< VLAN ID (12 bits), 0 when untagged */
-	uint16_t vlan_inner;
+	/**
+	 * VLAN IDs (12 bits), outermost first, 0 past the last tag. Four of
+	 * them make the key 48 bytes, a length rte_hash compares inline with
+	 * SSE; at 44 it called memcmp() once per lookup hit (libc's memcmp was
+	 * 4.4 % of the compare lcore: perf cpu-clock, colo-bench 64 B TCP, AMD
+	 * EPYC 2 vCPU KVM, 2026-11-26).
+	 */
+	uint16_t vlan[COLO_VLAN_MAX];
 	uint8_t proto;		/**< IPPROTO_*; ethertype class for non-IP */
 	uint8_t family;		/**< 4, 6, or 0 for non-IP */
 	uint16_t ether_type;	/**< set for non-IP keys only, else 0 */
-	/**
-	 * Always zero. It makes the key 48 bytes, a length rte_hash compares
-	 * inline with SSE; at 44 it called memcmp() once per lookup hit (libc's
-	 * memcmp was 4.4 % of the compare lcore: perf cpu-clock, colo-bench 64 B
-	 * TCP, AMD EPYC 2 vCPU KVM, 2026-11-26).
-	 */
-	uint8_t pad[4];
 } __rte_aligned(8); /* rte_hash_crc() reads it in 8-byte words, wherever it is embedded */
 
 /**
@@ -77,11 +83,12 @@ struct colo_pkt_meta {
 	struct rte_mbuf *next;	/**< next packet in a connection queue */
 	uint32_t tcp_seq;	/**< host order */
 	uint32_t tcp_ack;	/**< host order */
+	/* A TSO/GSO frame or a jumbogram ends past 64 KiB; its headers do not. */
+	uint32_t payload_len;	/**< from the IP length: padding excluded */
+	uint32_t l3_end;	/**< offset one past the IP datagram */
 	uint16_t l3_off;	/**< offset of the IP header */
 	uint16_t l4_off;	/**< offset of the L4 header */
 	uint16_t payload_off;	/**< offset of the L4 payload */
-	uint16_t payload_len;	/**< from the IP length: padding excluded */
-	uint16_t l3_end;	/**< offset one past the IP datagram */
 	uint8_t class;		/**< enum colo_pkt_class */
 	uint8_t parse_err;	/**< enum colo_parse_err when MALFORMED */
 	uint8_t side;		/**< enum colo_side */
@@ -100,8 +107,34 @@ colo_pkt_meta(const struct rte_mbuf *m)
 }
 
 /**
+ * Whether the segments of @p m hold exactly its pkt_len bytes in nb_segs
+ * segments. DPDK 22.11's net_pcap hands over a record of more than 64 KiB
+ * with fewer bytes than its pkt_len says (docs/semantics.md A7): nothing
+ * may read such a frame by its length.
+ */
+bool colo_pkt_len_walk(const struct rte_mbuf *m);
+
+static inline bool
+colo_pkt_len_ok(const struct rte_mbuf *m)
+{
+	/* Only the first cache line of the mbuf: @c next is in the second. */
+	if (likely(m->nb_segs == 1))
+		return m->data_len == m->pkt_len;
+	return colo_pkt_len_walk(m);
+}
+
+/**
+ * Make @p m describe the bytes its segments hold (pkt_len and nb_segs from
+ * the chain), so that it can be freed, counted or sent without a read past
+ * its last segment.
+ */
+void colo_pkt_len_repair(struct rte_mbuf *m);
+
+/**
  * Parse @p m and fill its metadata: class, offsets, key and its hash, TCP
- * fields, side, epoch and arrival time. Headers may span mbuf segments.
+ * fields, side, epoch and arrival time. Headers may span mbuf segments. A
+ * frame whose segments do not hold its length (colo_pkt_len_ok()) is
+ * repaired and reported malformed (parse_err_truncated) without a parse.
  *
  * @return the class; a MALFORMED frame has meta->parse_err set and the reason
  *   counted in @p st.
@@ -156,7 +189,8 @@ colo_key_hash_symmetric(const struct colo_key *key)
 		h = rte_hash_crc_4byte(s ^ d, h);
 	}
 	h = rte_hash_crc_4byte((uint32_t)(key->sport ^ key->dport) << 16 | key->ether_type, h);
-	return rte_hash_crc_4byte((uint32_t)key->vlan_outer << 16 | key->vlan_inner, h);
+	h = rte_hash_crc_4byte((uint32_t)key->vlan[0] << 16 | key->vlan[1], h);
+	return rte_hash_crc_4byte((uint32_t)key->vlan[2] << 16 | key->vlan[3], h);
 }
 
 /** What the key, the engines and the reports make of an IP protocol number. */
@@ -194,7 +228,7 @@ colo_proto_has_ports(uint8_t proto)
 	return c == COLO_PROTO_TCP || c == COLO_PROTO_UDP || c == COLO_PROTO_PORTS;
 }
 
-/** Format @p key as "tcp 10.0.0.1:80 > 10.0.0.2:3333 vlan 5" into @p buf. */
+/** Format @p key as "tcp 10.0.0.1:80 > 10.0.0.2:3333 vlan 5" (stacks: "vlan 5.6.7") into @p buf. */
 int colo_key_format(const struct colo_key *key, char *buf, size_t len);
 
 /**

@@ -55,7 +55,7 @@
 #define COLO_PARSE_ERRS(X)                                                                 \
 	X(RUNT, "runt", "frame shorter than an Ethernet header")                          \
 	X(VLAN_TRUNC, "vlan_trunc", "VLAN tag cut by the end of the frame")               \
-	X(VLAN_DEPTH, "vlan_depth", "more than two VLAN tags")                            \
+	X(VLAN_DEPTH, "vlan_depth", "more than four VLAN tags")                           \
 	X(IP4_TRUNC, "ip4_trunc", "frame shorter than a minimal IPv4 header")             \
 	X(IP4_VERSION, "ip4_version", "IPv4 ethertype but version field is not 4")        \
 	X(IP4_IHL, "ip4_ihl", "IPv4 IHL below 5 or beyond the frame")                     \
@@ -65,18 +65,21 @@
 	X(IP6_LEN, "ip6_len", "IPv6 payload length beyond the frame")                     \
 	X(IP6_EXT_TRUNC, "ip6_ext_trunc", "IPv6 extension header beyond the datagram")    \
 	X(IP6_EXT_CHAIN, "ip6_ext_chain", "IPv6 extension chain too long")                \
+	X(IP6_JUMBO, "ip6_jumbo", "IPv6 Jumbo Payload option invalid or beyond the frame") \
 	X(TCP_TRUNC, "tcp_trunc", "datagram shorter than a TCP header")                   \
 	X(TCP_DOFF, "tcp_doff", "TCP data offset below 5 or beyond the datagram")         \
 	X(UDP_TRUNC, "udp_trunc", "datagram shorter than a UDP header")                   \
 	X(UDP_LEN, "udp_len", "UDP length below 8 or beyond the datagram")                \
 	X(ICMP_TRUNC, "icmp_trunc", "datagram shorter than an ICMP header")               \
-	X(L4_TRUNC, "l4_trunc", "datagram too short for the ports or SPI of its protocol")
+	X(L4_TRUNC, "l4_trunc", "datagram too short for the ports or SPI of its protocol") \
+	X(TRUNCATED, "truncated", "mbuf segments do not hold the frame length (a port cut an oversize frame)")
 
 #define COLO_DROP_REASONS(X)                                                               \
 	X(RING_FULL, "ring_full", "RX->compare ring had no room")                         \
 	X(QUEUE_FULL, "queue_full", "connection primary queue at max_queue")              \
 	X(OUT_FULL, "out_full", "release ring had no room")                               \
-	X(TX_FAILED, "tx_failed", "outbound port refused the frame at shutdown")
+	X(TX_FAILED, "tx_failed", "outbound port refused the frame at shutdown")          \
+	X(RX_TRUNCATED, "rx_truncated", "the port delivered a frame its segments do not hold (oversize)")
 
 #define COLO_DISCARD_REASONS(X)                                                            \
 	X(MATCH, "match", "secondary bytes matched the primary")                          \
@@ -91,7 +94,8 @@
 	X(SHUTDOWN, "shutdown", "freed at shutdown")                                      \
 	X(NOCONN, "noconn", "no connection slot could be had")                            \
 	X(BYPASS, "bypass", "the flow matches a bypass rule")                             \
-	X(FAILOVER, "failover", "the secondary is ignored after a failover")
+	X(FAILOVER, "failover", "the secondary is ignored after a failover")              \
+	X(RX_TRUNCATED, "rx_truncated", "the port delivered a frame its segments do not hold (oversize)")
 
 #define COLO_RELEASE_REASONS(X)                                                            \
 	X(MATCH, "match", "bytes verified against the secondary")                         \

@@ -63,6 +63,37 @@ dispatch(struct colo_rxq *rxq, enum colo_side side, struct rte_mbuf **pkts, unsi
 					full);
 }
 
+/*
+ * Drop (primary) or discard (secondary), counted, every frame whose segments
+ * do not hold its length: DPDK 22.11's net_pcap hands over a record of more
+ * than 64 KiB cut short (docs/semantics.md A7). Sent on, the pcap TX would
+ * read past its last segment; compared, a cut frame could match a cut frame.
+ * Returns the frames kept, in order.
+ */
+static unsigned int
+rx_guard(struct rte_mbuf **pkts, unsigned int n, enum colo_side side, struct colo_stats *st)
+{
+	unsigned int i = 0, k;
+
+	while (i < n && likely(colo_pkt_len_ok(pkts[i])))
+		i++;
+	if (likely(i == n))
+		return n;
+	for (k = i; i < n; i++) {
+		if (colo_pkt_len_ok(pkts[i])) {
+			pkts[k++] = pkts[i];
+			continue;
+		}
+		colo_stat_add(&st->parse_err[COLO_PARSE_ERR_TRUNCATED], 1);
+		if (side == COLO_SIDE_PRIMARY)
+			colo_stat_add(&st->drop[COLO_DROP_RX_TRUNCATED], 1);
+		else
+			colo_stat_add(&st->discard[COLO_DISCARD_RX_TRUNCATED], 1);
+		rte_pktmbuf_free(pkts[i]);
+	}
+	return k;
+}
+
 static unsigned int
 rx_side(struct colo_rxq *rxq, enum colo_side side, struct colo_stats *st)
 {
@@ -82,6 +113,7 @@ rx_side(struct colo_rxq *rxq, enum colo_side side, struct colo_stats *st)
 		return 0;
 	now = rte_rdtsc();
 	colo_stat_add(&st->ctr[rx_ctr[side]], nb_rx);
+	nb_rx = rx_guard(pkts, nb_rx, side, st);
 	dispatch(rxq, side, pkts, nb_rx, now, st);
 	if (unlikely(colo_load_u64(&rxq->first_rx_tsc) == 0))
 		colo_store_u64(&rxq->first_rx_tsc, now);

@@ -89,10 +89,13 @@ def hostile():
     out.append((eth(0x86DD, ip6(43, loop)), "ip6_ext_chain"))
     out.append((eth(0x86DD, ip6(60, struct.pack("!BB6s", 17, 200, b"\0" * 6))),
                 "ip6_ext_trunc"))
-    # Three VLAN tags and a tag cut by the end of the frame.
-    vlan = struct.pack("!HH", 1, 0x8100) * 2 + struct.pack("!HH", 1, 0x0800)
-    out.append((eth(0x8100, vlan + ip4(17, udp(1, 2, b"x"))), "vlan_depth"))
+    # Five VLAN tags (one more than COLO_VLAN_MAX) and a tag cut by the end
+    # of the frame; three tags of the other TPIDs are parsed and compared.
+    vlan = b"".join(struct.pack("!HH", 1, t) for t in (0x9100, 0x9200, 0x8100, 0x8100, 0x0800))
+    out.append((eth(0x88A8, vlan + ip4(17, udp(1, 2, b"x"))), "vlan_depth"))
     out.append((eth(0x8100, b"\0"), "vlan_trunc"))
+    vlan = b"".join(struct.pack("!HH", v, t) for v, t in ((5, 0x9100), (6, 0x9200), (7, 0x0800)))
+    out.append((eth(0x88A8, vlan + ip4(17, udp(7000, 7001, b"three-tags"))), None))
     # Jumbo: 9000-byte UDP frame, well formed, the same on both sides; the
     # pcap PMD delivers it as a chain of mbufs.
     jumbo = (bytes(range(256)) * 36)[:9000 - 14 - 20 - 8]

@@ -20,7 +20,7 @@ def conn_of(frame):
     """The connection key colo-proxy would give the frame, as bytes (struct colo_key)."""
     off, vlans = 12, b""
     et = struct.unpack("!H", frame[off:off + 2])[0]
-    while et in (0x8100, 0x88A8) and len(frame) >= off + 6:
+    while et in (0x8100, 0x88A8, 0x9100, 0x9200) and len(frame) >= off + 6:
         vlans += frame[off + 2:off + 4]
         off += 4
         et = struct.unpack("!H", frame[off:off + 2])[0]
@@ -38,10 +38,10 @@ def conn_of(frame):
     return b"L2" + vlans + struct.pack("!H", et)
 
 
-def per_conn(frames):
+def per_conn(frames, key=lambda f: f):
     out = {}
     for f in frames:
-        out.setdefault(conn_of(f), []).append(f)
+        out.setdefault(conn_of(key(f)), []).append(f)
     return out
 
 
@@ -65,7 +65,7 @@ def cmd_same_per_conn(expected, outs):
     want = per_conn(e2e.pcap_read(expected))
     got, where = {}, {}
     for k, path in enumerate(outs):
-        for conn, frames in per_conn(e2e.pcap_read(path)).items():
+        for conn, frames in per_conn(e2e.pcap_records(path), key=lambda r: r[0]).items():
             if conn in got:
                 print("connection %r left on queues %d and %d" % (conn, where[conn], k))
                 return 1
@@ -74,7 +74,8 @@ def cmd_same_per_conn(expected, outs):
         print("connections: %d expected, %d sent" % (len(want), len(got)))
         return 1
     for conn, frames in want.items():
-        if got[conn] != frames:
+        if len(got[conn]) != len(frames) or \
+                not all(e2e.snapped_eq(e, r) for e, r in zip(frames, got[conn])):
             print("connection %r: %d frames expected, %d sent, or not in order"
                   % (conn, len(frames), len(got[conn])))
             return 1

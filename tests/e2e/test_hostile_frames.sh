@@ -3,7 +3,8 @@
 # Hostile frames through the proxy: zero-length, runts,
 # 14-byte, truncated headers, IHL / IPv4 total length / IPv6 payload length
 # lying beyond the frame, TCP data offset < 5 or beyond the datagram, VLAN
-# depth, IPv6 extension-header chains and loops, and a 9000-byte jumbo that
+# depth (five tags: one past COLO_VLAN_MAX; three tags of TPIDs 0x88a8,
+# 0x9100, 0x9200 are good), IPv6 extension-header chains and loops, and a 9000-byte jumbo that
 # the pcap PMD delivers as a chain of mbufs (data room 2048). The same frames
 # go to both sides: each malformed frame is counted by its parse_err reason
 # (once per side), the primary copy is released uncompared

@@ -2,16 +2,18 @@
 /*
  * libFuzzer harness of the frame parser (lib/colo_pkt.c): arbitrary bytes as
  * a chain of segments cut where the input says, optionally stretched past
- * the 64 KiB that metadata offsets can describe. After colo_pkt_classify()
- * the metadata must describe the frame consistently, and be exactly what
- * colo_pkt_classify_burst() (the data path) gives for the same chain and for
- * the same bytes in one segment. The key's text must parse back into the
- * key (colo_key_format/colo_key_parse); with bit 5 set, the frame bytes are
- * also given to colo_key_parse() as hostile text.
+ * 64 KiB (TSO/GSO lengths, jumbograms) with zero bytes. After
+ * colo_pkt_classify() the metadata must describe the frame consistently,
+ * and be exactly what colo_pkt_classify_burst() (the data path) gives for
+ * the same chain and for the same bytes uncut. The key's text must parse
+ * back into the key (colo_key_format/colo_key_parse); with bit 5 set, the
+ * frame bytes are also given to colo_key_parse() as hostile text. With bit
+ * 6 set, pkt_len lies about the chain (what net_pcap hands over for a long
+ * record): the frame must be reported truncated, unparsed, and repaired.
  *
  * Input: byte 0 = flags (bits 0-2 number of cuts, bit 3 zero tail, bit 4
- * side, bit 5 key text), [byte 1 = tail size when bit 3], then 2 bytes per
- * cut, then the frame.
+ * side, bit 5 key text, bit 6 length lie), [byte 1 = tail size when bit 3],
+ * [2 bytes of lie when bit 6], then 2 bytes per cut, then the frame.
  */
 #include <netinet/in.h>
 #include <stdbool.h>
@@ -27,7 +29,7 @@
 #include "fuzz_common.h"
 
 #define MAX_CUTS 7
-#define FLAT_MAX UINT16_MAX /* what the parser looks at, and what one segment can hold */
+#define FLAT_MAX UINT16_MAX /* what one segment can hold */
 
 static struct rte_mempool *pool;
 
@@ -80,7 +82,8 @@ check_ip(const struct colo_pkt_meta *pm, const uint8_t *f, size_t flen, uint32_t
 	FUZZ_CHECK(pm->parse_err == COLO_PARSE_OK);
 	FUZZ_CHECK(pm->key.family == 4 || pm->key.family == 6);
 	FUZZ_CHECK(pm->key.ether_type == 0);
-	FUZZ_CHECK(pm->l3_off == 14 || pm->l3_off == 18 || pm->l3_off == 22);
+	FUZZ_CHECK(pm->l3_off >= 14 && pm->l3_off <= 14 + 4 * COLO_VLAN_MAX &&
+			(pm->l3_off - 14) % 4 == 0);
 	FUZZ_CHECK(!!(pm->flags & COLO_PKT_F_VLAN) == (pm->l3_off > 14));
 	FUZZ_CHECK(pm->l3_off <= pm->l4_off);
 	FUZZ_CHECK(pm->l4_off <= pm->payload_off);
@@ -93,12 +96,24 @@ check_ip(const struct colo_pkt_meta *pm, const uint8_t *f, size_t flen, uint32_t
 		FUZZ_CHECK(pm->l4_off - pm->l3_off <= 60);
 		FUZZ_CHECK(all_zero(pm->key.src + 4, 12) && all_zero(pm->key.dst + 4, 12));
 		if (pm->l3_off + 20u <= flen) {
-			FUZZ_CHECK(pm->l3_end == pm->l3_off + rd16(f + pm->l3_off + 2));
+			uint16_t tot = rd16(f + pm->l3_off + 2);
+
+			/* Total length 0: a GSO datagram longer than the field says. */
+			FUZZ_CHECK(pm->l3_end == pm->l3_off + tot ||
+					(tot == 0 && pm->l3_end == len &&
+							len - pm->l3_off > UINT16_MAX));
 			FUZZ_CHECK(memcmp(pm->key.src, f + pm->l3_off + 12, 4) == 0);
 			FUZZ_CHECK(memcmp(pm->key.dst, f + pm->l3_off + 16, 4) == 0);
 		}
 	} else if (pm->l3_off + 40u <= flen) {
-		FUZZ_CHECK(pm->l3_end == pm->l3_off + 40u + rd16(f + pm->l3_off + 4));
+		uint16_t plen = rd16(f + pm->l3_off + 4);
+
+		/* Payload length 0: nothing, or a jumbogram or GSO frame past 64 KiB. */
+		if (plen != 0)
+			FUZZ_CHECK(pm->l3_end == pm->l3_off + 40u + plen);
+		else
+			FUZZ_CHECK(pm->l3_end == pm->l3_off + 40u ||
+					pm->l3_end - pm->l3_off - 40u > UINT16_MAX);
 		FUZZ_CHECK(memcmp(pm->key.src, f + pm->l3_off + 8, 16) == 0);
 	}
 	if (!frag && pm->key.proto == IPPROTO_TCP)
@@ -136,8 +151,9 @@ check_meta(const struct colo_pkt_meta *pm, enum colo_pkt_class cls, const uint8_
 		FUZZ_CHECK(pm->key.ether_type != RTE_ETHER_TYPE_IPV4 &&
 				pm->key.ether_type != RTE_ETHER_TYPE_IPV6 &&
 				pm->key.ether_type != RTE_ETHER_TYPE_VLAN &&
-				pm->key.ether_type != RTE_ETHER_TYPE_QINQ);
-		FUZZ_CHECK(pm->l3_off >= 14 && pm->l3_off <= 22);
+				pm->key.ether_type != RTE_ETHER_TYPE_QINQ &&
+				pm->key.ether_type != 0x9100 && pm->key.ether_type != 0x9200);
+		FUZZ_CHECK(pm->l3_off >= 14 && pm->l3_off <= 14 + 4 * COLO_VLAN_MAX);
 		FUZZ_CHECK(pm->l4_off == pm->l3_off && pm->payload_off == pm->l3_off);
 		FUZZ_CHECK(pm->l3_end == len);
 		FUZZ_CHECK(pm->payload_len == pm->l3_end - pm->l3_off);
@@ -202,8 +218,9 @@ parse_text(const uint8_t *b, size_t n)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const uint32_t totals[] = { 65534, 65535, 65536, 70000 };
-	static uint8_t flat_buf[FLAT_MAX];
+	/* Around 64 KiB of frame and of datagram (+14, +40 + 14), and past it. */
+	static const uint32_t totals[] = { 65534, 65535, 65536, 65549, 65589, 70000, 131072,
+		262144 };
 	struct fuzz_in in = { data, size };
 	uint32_t cuts[MAX_CUTS];
 	struct colo_pkt_meta chained_meta;
@@ -217,12 +234,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint32_t len;
 	uint8_t flags;
 	uint64_t nb_errs = 0;
+	uint16_t lie = 0;
 
 	flags = fuzz_u8(&in);
 	nb_cuts = flags & MAX_CUTS;
 	side = (flags & 0x10) ? COLO_SIDE_SECONDARY : COLO_SIDE_PRIMARY;
 	if (flags & 0x08)
-		tail = fuzz_u8(&in) & 3;
+		tail = fuzz_u8(&in) & 7;
+	if (flags & 0x40)
+		lie = fuzz_u16(&in);
 	for (i = 0; i < nb_cuts; i++)
 		cuts[i] = fuzz_u16(&in);
 	frame = fuzz_bytes(&in, FLAT_MAX, &flen);
@@ -235,7 +255,24 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	m = fuzz_chain(pool, frame, flen, cuts, nb_cuts, tail);
 	FUZZ_CHECK(m != NULL);
 	FUZZ_CHECK(rte_pktmbuf_pkt_len(m) == flen + tail);
-	len = RTE_MIN(rte_pktmbuf_pkt_len(m), (uint32_t)FLAT_MAX);
+	len = rte_pktmbuf_pkt_len(m);
+	if (lie != 0) {
+		/* More or fewer bytes than the segments hold: never parsed. */
+		bool lied;
+
+		m->pkt_len = (lie & 1) ? len + (lie >> 1) + 1 : len - RTE_MIN(len, (uint32_t)lie);
+		lied = m->pkt_len != len;
+		FUZZ_CHECK(colo_pkt_len_ok(m) == !lied);
+		memset(&st, 0, sizeof(st));
+		cls = colo_pkt_classify(m, side, 7, 12345, &st);
+		FUZZ_CHECK((colo_pkt_meta(m)->parse_err == COLO_PARSE_ERR_TRUNCATED) == lied);
+		FUZZ_CHECK(st.parse_err[COLO_PARSE_ERR_TRUNCATED] == lied);
+		FUZZ_CHECK(!lied || cls == COLO_CLASS_MALFORMED);
+		FUZZ_CHECK(colo_pkt_len_ok(m) && rte_pktmbuf_pkt_len(m) == len);
+		rte_pktmbuf_free(m);
+		FUZZ_CHECK(rte_mempool_in_use_count(pool) == 0);
+		return 0;
+	}
 
 	memset(&st, 0, sizeof(st));
 	cls = colo_pkt_classify(m, side, 7, 12345, &st);
@@ -254,11 +291,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		parse_text(frame, flen);
 
 	/* The data path's burst entry point says the same, and the
-	 * segmentation changes nothing: the bytes the parser looks at, in one
-	 * segment, parse the same. */
-	memcpy(flat_buf, frame, flen);
-	memset(flat_buf + flen, 0, len - flen);
-	flat = fuzz_chain(pool, flat_buf, len, NULL, 0, 0);
+	 * segmentation changes nothing: the same bytes uncut parse the same. */
+	flat = fuzz_chain(pool, frame, flen, NULL, 0, tail);
 	FUZZ_CHECK(flat != NULL);
 	burst[0] = flat;
 	burst[1] = m;

@@ -15,6 +15,13 @@ them in its own input format (see the comment at the top of its .c file):
            oversized
   qmp      QMP transcripts of the COLO event sequences in
            tests/qmp/sequences.json, as programs of fuzz_qmp.c
+  rewriter handshakes (mirrored PVM SYN-ACK, SVM SYN-ACK, client ACK) with
+           timestamps and SACK, data both ways, a checkpoint reset, a scan
+  bypass   rule lists (the syntax of lib/colo_bypass.h, the shipped preset)
+           followed by keys to match
+
+Frames longer than SEED_FRAME_MAX (the 64 KiB TSO cases) are left out: the
+harnesses take shorter inputs, and fuzz_pkt stretches frames past 64 KiB.
 
 Seeds are generated at run time (tests/fuzz/fuzz_one.sh) into the build
 directory, so the repository carries no corpus files.
@@ -30,7 +37,8 @@ import os
 import struct
 import sys
 
-HARNESSES = ("chardev", "compare", "notify", "pkt", "qmp")
+HARNESSES = ("bypass", "chardev", "compare", "notify", "pkt", "qmp", "rewriter")
+SEED_FRAME_MAX = 9000
 
 # fuzz_compare.c operation codes (enum op) and its header layout.
 OP_FRAME, OP_STREAM, OP_PAIR, OP_RAW, OP_SCAN, OP_FLUSH = 0, 1, 2, 3, 6, 7
@@ -70,7 +78,8 @@ def load_cases(pcap_dir):
         side = []
         for name in ("primary.pcap", "secondary.pcap"):
             p = os.path.join(d, name)
-            side.append(read_pcap(p) if os.path.isfile(p) else [])
+            side.append([f for f in (read_pcap(p) if os.path.isfile(p) else [])
+                         if len(f) <= SEED_FRAME_MAX])
         if side[0] or side[1]:
             cases.append((case, side[0], side[1]))
     return cases
@@ -83,7 +92,7 @@ def header_bounds(frame):
         return []
     et = struct.unpack(">H", frame[12:14])[0]
     off = 14
-    while et in (0x8100, 0x88A8) and off + 4 <= len(frame):
+    while et in (0x8100, 0x88A8, 0x9100, 0x9200) and off + 4 <= len(frame):
         et = struct.unpack(">H", frame[off + 2:off + 4])[0]
         off += 4
         bounds.append(off)
@@ -323,6 +332,73 @@ def qmp_seeds():
     with open(path) as f:
         seqs = json.load(f)["sequences"]
     return [qmp_program(seq, size) for _, seq in sorted(seqs.items()) for size in (199, 7)]
+# fuzz_rewriter.c operations and directions.
+RW_CLIENT, RW_SVM, RW_PVM, RW_RAW, RW_RESET, RW_SCAN, RW_LEARNING = range(7)
+RW_OP_MAX = 7
+
+
+def rw_frame(op, sel, flags, seq, ack, ts=None, sack=(), payload=b"", mode=0):
+    """One template frame of fuzz_rewriter.c: mode, cuts, sel, flags, osel, fields."""
+    osel = (1 if ts is not None else 0) | (len(sack) << 1) | ((len(payload) // 4) << 4)
+    out = bytes([op, mode]) + bytes(mode & 3) + bytes([sel, flags, osel])
+    out += struct.pack(">II", seq, ack)
+    if ts is not None:
+        out += struct.pack(">II", *ts)
+    for lo, hi in sack:
+        out += struct.pack(">II", lo, hi)
+    return out + payload
+
+
+def rewriter_seeds():
+    pvm, svm, cli = 1000000, 7000000, 5000
+    seeds = []
+    for sel in (0, 4, 8 | 4, 16):  # IPv4, IPv6, IPv6 with a tag, IPv4 with two
+        hand = rw_frame(RW_PVM, sel, 0x12, pvm, cli + 1, ts=(100, 50))
+        hand += rw_frame(RW_SVM, sel, 0x12, svm, cli + 1, ts=(900, 50))
+        hand += rw_frame(RW_CLIENT, sel, 0x10, cli + 1, pvm + 1, ts=(51, 100))
+        data = rw_frame(RW_SVM, sel, 0x18, svm + 1, cli + 1, ts=(901, 51), payload=b"abcd" * 4)
+        data += rw_frame(RW_CLIENT, sel, 0x10, cli + 1, pvm + 17, ts=(52, 101),
+                         sack=((pvm + 1, pvm + 9),))
+        data += rw_frame(RW_CLIENT, sel, 0x10, cli + 1, pvm + 17, mode=0x13)  # cut, offload
+        data += rw_frame(RW_SVM, sel, 0x10, svm + 17, cli + 1, mode=0x04)    # shared
+        data += rw_frame(RW_SVM, sel, 0x11, svm + 17, cli + 1)              # FIN
+        data += rw_frame(RW_CLIENT, sel, 0x11, cli + 1, pvm + 18)
+        seeds.append(b"\x00\x00" + hand + data)
+        seeds.append(b"\x00\x00" + hand + bytes([RW_RESET]) + data +
+                     bytes([RW_SCAN + RW_OP_MAX * 12]))
+        # The client's ACK first (pending), no mirror: learned from the SVM SYN-ACK.
+        seeds.append(b"\x01\x00" + rw_frame(RW_SVM, sel, 0x12, svm, cli + 1) +
+                     rw_frame(RW_CLIENT, sel, 0x10, cli + 1, pvm + 1) + data)
+    return seeds
+
+
+BYPASS_RULES = (
+    b"proto=tcp,dst=10.0.0.0/8,dport=5000-5100; proto=udp,dport=53; src=fd00::/64",
+    b"proto=udp,dport=67-68;proto=udp,dport=546-547;proto=udp,dport=53;"
+    b"proto=udp,dport=123;proto=icmpv6,src=::",
+    b"proto=any",
+    b" proto = sctp , sport = 1-2 , dst = 192.168.0.0/16 \n\nproto=gre",
+    b"src=10.1.2.3/32,dst=fd00::1",
+    b"proto=17,sport=0-65535,dport=65535",
+    b"proto=esp,src=0.0.0.0/0",
+    b"dport=5100-5000",
+)
+
+
+def bypass_seeds():
+    keys = b""
+    for fam, proto, src, dst, sp, dp in (
+            (0, 17, bytes([10, 0, 0, 1]), bytes([10, 0, 0, 53]), 45678, 53),
+            (1, 58, bytes(16), bytes.fromhex("ff02000000000000000000000001ff000001"[:32]), 0, 0),
+            (0, 6, bytes([10, 1, 2, 3]), bytes([10, 9, 9, 9]), 5000, 5100),
+            (2, 17, bytes(4), bytes(4), 53, 53)):
+        keys += bytes([fam, proto]) + src.ljust(16, b"\0") + dst.ljust(16, b"\0") + \
+            struct.pack(">HH", sp, dp)
+    seeds = []
+    for r in BYPASS_RULES:
+        seeds.append(r)
+        seeds.append(r + b"\0" + keys)
+    return seeds
 
 
 def write(outdir, seeds):
@@ -349,6 +425,8 @@ def main():
         "notify": notify_seeds,
         "pkt": lambda: pkt_seeds(cases),
         "qmp": qmp_seeds,
+        "rewriter": rewriter_seeds,
+        "bypass": bypass_seeds,
     }
     names = args.harness or list(HARNESSES)
     for name in names:

@@ -31,8 +31,9 @@
  */
 #define COMPARE_TIMEOUT_MS 200
 
-#define MAX_FRAMES 16
-#define FRAME_CAP 1600
+#define MAX_FRAMES 128
+/* libpcap's largest snapshot length, and so the largest record. */
+#define FRAME_CAP 262144
 #define NO_TRIGGER (-1)
 
 /* Fixed capture times keep the files byte-for-byte reproducible. */
@@ -48,7 +49,7 @@
 #define RESPONSE_LEN 900u
 
 struct frame {
-	uint8_t data[FRAME_CAP];
+	uint8_t *data; /* malloc'ed, never freed: the generator exits */
 	uint32_t len;
 };
 
@@ -87,20 +88,33 @@ die(const char *fmt, ...)
 	exit(1);
 }
 
-/* Append the frame of @p s to @p st; return it so a case can patch bytes. */
+/* Append @p len bytes to @p st as a frame; return it so a case can patch bytes. */
 static struct frame *
-add(struct stream *st, const struct frame_spec *s)
+add_bytes(struct stream *st, const uint8_t *data, uint32_t len)
 {
 	struct frame *f;
 
 	if (st->nb == MAX_FRAMES)
 		die("too many frames in a case");
-	f = &st->f[st->nb];
-	f->len = frame_build(s, f->data, sizeof(f->data));
-	if (f->len == 0)
-		die("frame_build failed");
-	st->nb++;
+	f = &st->f[st->nb++];
+	f->data = malloc(len);
+	if (f->data == NULL)
+		die("out of memory");
+	memcpy(f->data, data, len);
+	f->len = len;
 	return f;
+}
+
+/* Append the frame of @p s to @p st; return it so a case can patch bytes. */
+static struct frame *
+add(struct stream *st, const struct frame_spec *s)
+{
+	static uint8_t buf[FRAME_CAP];
+	size_t len = frame_build(s, buf, sizeof(buf));
+
+	if (len == 0)
+		die("frame_build failed");
+	return add_bytes(st, buf, (uint32_t)len);
 }
 
 static void
@@ -157,6 +171,14 @@ static const uint8_t mss_opt[] = { 2, 4, 0x05, 0xb4 };
 static const struct tcp_conv conv_v4 = {
 	.family = 4,
 	.ip_id = 0x100,
+	.syn_opts = mss_opt,
+	.syn_opts_len = sizeof(mss_opt),
+};
+
+static const struct tcp_conv conv_v6 = {
+	.family = 6,
+	.server = "fd00::1",
+	.client = "fd00::2",
 	.syn_opts = mss_opt,
 	.syn_opts_len = sizeof(mss_opt),
 };
@@ -252,15 +274,7 @@ build_tcp_identical(struct gen *g)
 static void
 build_ipv6_tcp(struct gen *g)
 {
-	static const struct tcp_conv c = {
-		.family = 6,
-		.server = "fd00::1",
-		.client = "fd00::2",
-		.syn_opts = mss_opt,
-		.syn_opts_len = sizeof(mss_opt),
-	};
-
-	tcp_conversation(g, &c, &c);
+	tcp_conversation(g, &conv_v6, &conv_v6);
 }
 
 static void
@@ -598,6 +612,217 @@ build_padding(struct gen *g)
 	expect_all_released(g);
 }
 
+
+/* ---- TSO/GSO frames, oversize records, volatile fields, VLAN stacks ---- */
+
+#define MSS 1448u
+#define BIG_RESPONSE_LEN 140000u
+
+static uint8_t big_response[BIG_RESPONSE_LEN];
+
+/* Response bytes [off, off + len) of the big response in one frame (TSO/GSO). */
+static void
+tcp_big(struct stream *st, const struct tcp_conv *c, uint32_t off, uint32_t len, bool jumbo)
+{
+	struct frame_spec s = tcp_spec(st, c);
+
+	if (off + len > BIG_RESPONSE_LEN)
+		die("big response too short");
+	s.seq = SERVER_ISN + 1 + off;
+	s.ack = CLIENT_ISN + 1 + REQUEST_LEN;
+	s.payload = big_response + off;
+	s.payload_len = len;
+	s.jumbo = jumbo;
+	add(st, &s);
+}
+
+/*
+ * The primary sends the big response as two frames of @p len0 and @p len1
+ * bytes (TSO, then GSO past 64 KiB), the secondary as MSS segments: one VM
+ * with segmentation offload, one without. Every byte is compared.
+ */
+static void
+tso_conversation(struct gen *g, const struct tcp_conv *c, uint32_t len0, uint32_t len1,
+		bool jumbo)
+{
+	struct stream *p = &g->side[COLO_SIDE_PRIMARY], *s = &g->side[COLO_SIDE_SECONDARY];
+	struct frame_spec fin;
+	uint32_t off;
+
+	tcp_synack(p, c);
+	tcp_big(p, c, 0, len0, false);
+	tcp_big(p, c, len0, len1, jumbo);
+	tcp_synack(s, c);
+	for (off = 0; off < len0 + len1; off += MSS)
+		tcp_big(s, c, off, RTE_MIN(MSS, len0 + len1 - off), false);
+	fin = tcp_spec(p, c);
+	fin.seq = SERVER_ISN + 1 + len0 + len1;
+	fin.ack = CLIENT_ISN + 1 + REQUEST_LEN;
+	fin.tcp_flags = RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG;
+	add(p, &fin);
+	add(s, &fin);
+	expect_all_released(g);
+}
+
+/* IPv4: total length 65535 (a 65549-byte frame), then total length 0 (67000 bytes). */
+static void
+build_tso_ipv4(struct gen *g)
+{
+	tso_conversation(g, &conv_v4, UINT16_MAX - 40, 67000 - 54, false);
+}
+
+/* IPv6: payload length 65535, then a jumbogram (66982-byte frame). */
+static void
+build_tso_ipv6(struct gen *g)
+{
+	tso_conversation(g, &conv_v6, UINT16_MAX - 20, 66900, true);
+}
+
+/*
+ * Records of 67584, 100000 and 262144 bytes between UDP datagrams: DPDK
+ * 22.11's net_pcap hands them over cut short (2048, 34464 and 65536 bytes
+ * in the chain, the record's length in pkt_len). They are dropped on both
+ * sides, counted (drop_rx_truncated, discard_rx_truncated), never sent.
+ */
+static void
+build_oversize_record(struct gen *g)
+{
+	static const uint32_t sizes[] = { 67584, 100000, FRAME_CAP };
+	uint8_t buf[64];
+	unsigned int i, n = 0;
+
+	for (i = 0; i < RTE_DIM(sizes); i++) {
+		struct frame_spec u = udp_spec(4, i + 1, buf);
+		struct frame_spec big = {
+			.family = 4,
+			.proto = IPPROTO_TCP,
+			.sport = SERVER_PORT + 1,
+			.dport = CLIENT_PORT,
+			.payload_len = sizes[i] - 54,
+		};
+
+		add_both(g, &u);
+		g->released[n++] = (int)(2 * i);
+		add_both(g, &big);
+	}
+	g->nb_released = n;
+	g->ckpts = 0;
+	g->trigger = NO_TRIGGER;
+}
+
+/*
+ * Other protocols (docs/semantics.md O3): GRE with an IPv4 timestamp option
+ * whose stamp differs, GRE with VLAN priorities that differ, and IPv6
+ * fragments whose identifications differ. Nothing else differs.
+ */
+static void
+build_other_volatile(struct gen *g)
+{
+	uint8_t buf[512], inner[64], fragment[72];
+	struct frame_spec gre = {
+		.family = 4,
+		.proto = IPPROTO_GRE,
+		.payload = inner,
+		.payload_len = sizeof(inner),
+	};
+	struct frame_spec frag = {
+		.family = 6,
+		.proto = IPPROTO_FRAGMENT,
+		.payload = fragment,
+		.payload_len = sizeof(fragment),
+	};
+	unsigned int side, i;
+	uint32_t len;
+
+	for (i = 0; i < sizeof(inner); i++)
+		inner[i] = (uint8_t)(i * 3);
+	memcpy(fragment + 8, inner, sizeof(inner));
+	for (side = 0; side < 2; side++) {
+		struct stream *st = &g->side[side];
+
+		/* Timestamp option, type 68, length 12: one stamp, then room for one. */
+		len = (uint32_t)frame_build(&gre, buf, sizeof(buf));
+		memmove(buf + 14 + 32, buf + 14 + 20, len - 14 - 20);
+		memcpy(buf + 14 + 20, (const uint8_t[]){ 68, 12, 9, 0, 0, 0x12, 0x34,
+					  (uint8_t)(0x56 + side), 0, 0, 0, 0 }, 12);
+		buf[14] = 0x48;
+		buf[14 + 3] += 12;
+		add_bytes(st, buf, len + 12);
+
+		/* VLAN 3 with priority 5 and DEI against priority 0. */
+		gre.nb_vlan = 1;
+		gre.vlan[0] = 3;
+		len = (uint32_t)frame_build(&gre, buf, sizeof(buf));
+		if (side == COLO_SIDE_PRIMARY)
+			buf[14] |= 0xb0;
+		add_bytes(st, buf, len);
+		gre.nb_vlan = 0;
+
+		/* IPv6 first fragment of a GRE datagram, identification differs. */
+		memset(fragment, 0, 8);
+		fragment[0] = IPPROTO_GRE;
+		fragment[3] = 1; /* more fragments */
+		fragment[7] = (uint8_t)(0x10 + side);
+		len = (uint32_t)frame_build(&frag, buf, sizeof(buf));
+		add_bytes(st, buf, len);
+	}
+	expect_all_released(g);
+}
+
+/* UDP over three tags (TPIDs 0x88a8, 0x9100, 0x8100) and over four (0x9200 outermost). */
+static void
+build_vlan_stack(struct gen *g)
+{
+	uint8_t buf[64];
+	unsigned int i;
+
+	for (i = 1; i <= 3; i++) {
+		struct frame_spec s = udp_spec(4, i, buf);
+
+		s.nb_vlan = 3;
+		memcpy(s.vlan, (const uint16_t[]){ 100, 200, 300 }, 3 * sizeof(uint16_t));
+		memcpy(s.tpid, (const uint16_t[]){ 0x88a8, 0x9100, 0x8100 }, 3 * sizeof(uint16_t));
+		add_both(g, &s);
+		s = udp_spec(6, i, buf);
+		s.nb_vlan = 4;
+		memcpy(s.vlan, (const uint16_t[]){ 7, 8, 9, 10 }, 4 * sizeof(uint16_t));
+		memcpy(s.tpid, (const uint16_t[]){ 0x9200, 0x9100, 0x88a8, 0x8100 },
+				4 * sizeof(uint16_t));
+		add_both(g, &s);
+	}
+	expect_all_released(g);
+}
+
+/*
+ * Divergence by design (docs/semantics.md K1): the guest resolves a name;
+ * each VM picks its own DNS query ID. A checkpoint, unless the operator
+ * bypasses DNS (config/bypass-known-divergence.ini; tests/e2e/
+ * test_known_divergence.sh replays this case with it: no checkpoint).
+ */
+static void
+build_known_divergence(struct gen *g)
+{
+	/* Query for colo.example, type A, class IN; the ID is bytes 0-1. */
+	uint8_t q[] = { 0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 4, 'c', 'o', 'l', 'o', 7,
+		'e', 'x', 'a', 'm', 'p', 'l', 'e', 0, 0, 1, 0, 1 };
+	struct frame_spec s = {
+		.family = 4,
+		.proto = IPPROTO_UDP,
+		.src = "10.0.0.1",
+		.dst = "10.0.0.53",
+		.sport = 45678,
+		.dport = 53,
+		.payload = q,
+		.payload_len = sizeof(q),
+	};
+
+	add(&g->side[COLO_SIDE_PRIMARY], &s);
+	q[0] = 0xbe;
+	q[1] = 0xef;
+	add(&g->side[COLO_SIDE_SECONDARY], &s);
+	expect_one_checkpoint(g, COLO_CKPT_MISMATCH_UDP);
+}
+
 static const struct gen_case cases[] = {
 	{ "tcp_identical", "SYN-ACK, three data segments and FIN, same bytes on both sides",
 			build_tcp_identical },
@@ -627,11 +852,32 @@ static const struct gen_case cases[] = {
 	{ "secondary_only", "a UDP datagram the primary never sends", build_secondary_only },
 	{ "padding", "UDP frames with different Ethernet padding (length and content)",
 			build_padding },
+	{ "tso_ipv4", "IPv4: primary sends a 65535-byte TSO datagram and a 67000-byte GSO frame "
+		      "(total length 0), secondary the same bytes as 1448-byte segments",
+			build_tso_ipv4 },
+	{ "tso_ipv6", "IPv6: primary sends a 65535-byte payload and a jumbogram, secondary the "
+		      "same bytes as 1448-byte segments",
+			build_tso_ipv6 },
+	{ "oversize_record", "records of 67584, 100000 and 262144 bytes (net_pcap cuts them: "
+			     "dropped, counted) between three UDP datagrams",
+			build_oversize_record },
+	{ "other_volatile", "GRE with a differing IPv4 timestamp option and VLAN priority, IPv6 "
+			    "fragments with differing identifications",
+			build_other_volatile },
+	{ "vlan_stack", "UDP over three VLAN tags (0x88a8, 0x9100, 0x8100) and over four",
+			build_vlan_stack },
+	{ "known_divergence", "a DNS query whose ID differs (bypassed with "
+			      "config/bypass-known-divergence.ini)",
+			build_known_divergence },
 };
 
 static void
 fill_response(void)
 {
+	unsigned int i;
+
+	for (i = 0; i < BIG_RESPONSE_LEN; i++)
+		big_response[i] = (uint8_t)('a' + (i * 7 + i / 1448) % 26);
 	static const char head[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
 				   "Content-Length: %3u\r\n\r\n";
 	unsigned int off, line = 0;
@@ -654,10 +900,16 @@ fill_response(void)
 static void
 write_pcap(const char *path, const struct stream *st, const int *order, unsigned int nb)
 {
-	pcap_t *pd = pcap_open_dead(DLT_EN10MB, 65535);
 	pcap_dumper_t *d;
+	uint32_t snaplen = 65535;
 	unsigned int i;
+	pcap_t *pd;
 
+	/* libpcap cuts records longer than the file's snapshot length. */
+	for (i = 0; i < st->nb; i++)
+		if (st->f[i].len > snaplen)
+			snaplen = FRAME_CAP;
+	pd = pcap_open_dead(DLT_EN10MB, (int)snaplen);
 	if (pd == NULL)
 		die("pcap_open_dead failed");
 	d = pcap_dump_open(pd, path);

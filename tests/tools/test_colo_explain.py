@@ -47,6 +47,11 @@ MISMATCHES = {
         offset=ETH + IP4 + ICMP + 40, tcp_seq=0, frame=2, len=ETH + IP4 + ICMP + 56),
 }
 
+# Cases whose long records DPDK 22.11's net_pcap cuts, so that colo-proxy
+# drops them (docs/semantics.md A8); colo-explain reads the pcaps with
+# libpcap, gets them whole, compares them and releases them.
+NET_PCAP_CUTS = ('oversize_record',)
+
 # Frames that wait for a counterpart that never comes.
 TIMEOUTS = {
     'primary_only': ('timeout_primary', 'primary'),
@@ -124,8 +129,11 @@ class ShippedCases(unittest.TestCase):
                 # Monitor mode: every primary leaves, none is lost.
                 ctr = doc['counters']
                 released = sum(v for k, v in ctr.items() if k.startswith('release_'))
-                self.assertEqual(released, len(case['expected_released']))
-                self.assertEqual(ctr['released'], len(case['expected_released']))
+                expected = len(case['expected_released'])
+                if case['name'] in NET_PCAP_CUTS:
+                    expected = case['primary_frames']
+                self.assertEqual(released, expected)
+                self.assertEqual(ctr['released'], expected)
                 self.assertEqual(sum(v for k, v in ctr.items() if k.startswith('drop_')), 0)
                 self.assertEqual(sum(v for k, v in ctr.items() if k.startswith('discard_')),
                                  case['secondary_frames'])

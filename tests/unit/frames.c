@@ -26,6 +26,7 @@
 #define GRE_HDR_LEN 4
 #define ARP_LEN 28
 #define TCP_OPTS_MAX 40
+#define JUMBO_HBH_LEN 8
 
 static const uint8_t default_src_mac[6] = { 0x02, 0, 0, 0, 0, 0x01 };
 static const uint8_t default_dst_mac[6] = { 0x02, 0, 0, 0, 0, 0x02 };
@@ -207,7 +208,7 @@ frame_build(const struct frame_spec *s, uint8_t *buf, size_t cap)
 	uint8_t *p = buf;
 	unsigned int i;
 
-	if (s->nb_vlan > 2 || s->tcp_opts_len % 4 != 0 || s->tcp_opts_len > TCP_OPTS_MAX ||
+	if (s->nb_vlan > 4 || s->tcp_opts_len % 4 != 0 || s->tcp_opts_len > TCP_OPTS_MAX ||
 			(s->tcp_opts_len != 0 && s->tcp_opts == NULL))
 		return 0;
 	if (s->family != 0 && s->family != 4 && s->family != 6)
@@ -221,9 +222,10 @@ frame_build(const struct frame_spec *s, uint8_t *buf, size_t cap)
 		l4_len = 0;
 	} else {
 		l4_len = l4_hdr_len(s) + s->payload_len;
-		l3_len = (s->family == 6 ? 40 : 20) + l4_len;
+		l3_len = (s->family == 6 ? 40 + (s->jumbo ? JUMBO_HBH_LEN : 0) : 20) + l4_len;
 	}
-	if ((s->family == 4 && l3_len > UINT16_MAX) || (s->family == 6 && l4_len > UINT16_MAX))
+	/* RFC 2675: a jumbogram is longer than 65535 bytes. */
+	if (s->jumbo && (s->family != 6 || l3_len - 40 <= UINT16_MAX))
 		return 0;
 	total = l2_len + l3_len + s->pad;
 	if (total > cap)
@@ -237,7 +239,11 @@ frame_build(const struct frame_spec *s, uint8_t *buf, size_t cap)
 	src_mac = memcmp(s->src_mac, zero_mac, 6) != 0 ? s->src_mac : default_src_mac;
 	p = wrmem(p, src_mac, 6);
 	for (i = 0; i < s->nb_vlan; i++) {
-		p = wr16(p, i == 0 && s->nb_vlan == 2 ? RTE_ETHER_TYPE_QINQ : RTE_ETHER_TYPE_VLAN);
+		if (s->tpid[i] != 0)
+			p = wr16(p, s->tpid[i]);
+		else
+			p = wr16(p, i == 0 && s->nb_vlan >= 2 ? RTE_ETHER_TYPE_QINQ
+							      : RTE_ETHER_TYPE_VLAN);
 		p = wr16(p, s->vlan[i] & 0xfff);
 	}
 
@@ -261,7 +267,8 @@ frame_build(const struct frame_spec *s, uint8_t *buf, size_t cap)
 		ip = p;
 		p = wr8(p, 0x45);
 		p = wr8(p, 0);
-		p = wr16(p, (uint16_t)l3_len);
+		/* A GSO datagram too long for the field: total length 0. */
+		p = wr16(p, l3_len > UINT16_MAX ? 0 : (uint16_t)l3_len);
 		p = wr16(p, s->ip_id);
 		p = wr16(p, 0);
 		p = wr8(p, s->ttl != 0 ? s->ttl : 64);
@@ -277,11 +284,19 @@ frame_build(const struct frame_spec *s, uint8_t *buf, size_t cap)
 	default:
 		p = wr16(p, RTE_ETHER_TYPE_IPV6);
 		p = wr32(p, 6u << 28);
-		p = wr16(p, (uint16_t)l4_len);
-		p = wr8(p, s->proto);
+		p = wr16(p, l3_len - 40 > UINT16_MAX ? 0 : (uint16_t)(l3_len - 40));
+		p = wr8(p, s->jumbo ? IPPROTO_HOPOPTS : s->proto);
 		p = wr8(p, s->ttl != 0 ? s->ttl : 64);
 		p = wrmem(p, src, 16);
 		p = wrmem(p, dst, 16);
+		if (s->jumbo) {
+			/* Hop-by-hop header: the Jumbo Payload option, type 0xc2. */
+			p = wr8(p, s->proto);
+			p = wr8(p, 0);
+			p = wr8(p, 0xc2);
+			p = wr8(p, 4);
+			p = wr32(p, (uint32_t)(l3_len - 40));
+		}
 		build_l4(s, p, l4_len, src, dst);
 		p += l4_len;
 		break;
@@ -308,6 +323,33 @@ frame_mbuf(struct rte_mempool *mp, const uint8_t *buf, size_t len)
 	}
 	memcpy(d, buf, len);
 	return m;
+}
+
+struct rte_mbuf *
+frame_mbuf_chain(struct rte_mempool *mp, const uint8_t *buf, size_t len)
+{
+	struct rte_mbuf *head = NULL, *m;
+	size_t off = 0;
+	uint16_t n;
+
+	do {
+		m = rte_pktmbuf_alloc(mp);
+		if (m == NULL || (head != NULL && rte_pktmbuf_chain(head, m) != 0)) {
+			rte_pktmbuf_free(m);
+			rte_pktmbuf_free(head);
+			return NULL;
+		}
+		if (head == NULL)
+			head = m;
+		n = (uint16_t)RTE_MIN(len - off, (size_t)rte_pktmbuf_tailroom(m));
+		memcpy(rte_pktmbuf_mtod(m, uint8_t *), buf + off, n);
+		m->data_len = n;
+		head->pkt_len += n;
+		if (m != head)
+			m->pkt_len = n;
+		off += n;
+	} while (off < len);
+	return head;
 }
 
 struct rte_mbuf *

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Test frame builder shared by the unit suites and tests/gen/gen_pcaps.c:
- * Ethernet (0-2 VLAN tags) + IPv4/IPv6 + TCP/UDP/ICMP/GRE/raw, or ARP, with
+ * Ethernet (0-4 VLAN tags) + IPv4/IPv6 + TCP/UDP/ICMP/GRE/raw, or ARP, with
  * valid checksums, plus the EAL and mempool boilerplate of a unit test.
  * Malformed frames are made by patching bytes of well-formed ones.
  */
 #ifndef COLO_TEST_FRAMES_H
 #define COLO_TEST_FRAMES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,8 +21,9 @@ struct frame_spec {
 	uint8_t proto;	       /**< IPPROTO_TCP, _UDP, _ICMP, _ICMPV6, _GRE, or any other */
 	const char *src, *dst; /**< textual IP; NULL = 10.0.0.1/10.0.0.2 or fd00::1/fd00::2 */
 	uint16_t sport, dport; /**< host order */
-	uint8_t nb_vlan;       /**< 0..2 */
-	uint16_t vlan[2];      /**< VLAN IDs, outer first; outer TPID 0x88a8 when nb_vlan == 2 */
+	uint8_t nb_vlan;       /**< 0..4 */
+	uint16_t vlan[4];      /**< VLAN IDs, outer first; outer TPID 0x88a8 when nb_vlan >= 2 */
+	uint16_t tpid[4];      /**< TPID of each tag; 0 = the default above, else 0x8100 */
 	uint8_t ttl;	       /**< TTL or hop limit; 0 = 64 */
 	uint16_t ip_id;	       /**< IPv4 only */
 	uint32_t seq, ack;     /**< TCP, host order */
@@ -32,7 +34,12 @@ struct frame_spec {
 	uint8_t icmp_type, icmp_code;
 	uint16_t icmp_id, icmp_seq;
 	const void *payload; /**< NULL = byte i is (i & 0xff) */
-	uint16_t payload_len;
+	/**
+	 * Beyond 64 KiB of IP datagram (a TSO/GSO frame): IPv4 total length 0;
+	 * IPv6 payload length 0, with a Jumbo Payload option when @c jumbo.
+	 */
+	uint32_t payload_len;
+	bool jumbo;	    /**< IPv6: hop-by-hop header with a Jumbo Payload option */
 	uint16_t pad;	    /**< zero bytes of Ethernet padding after the IP datagram */
 	uint8_t src_mac[6]; /**< all-zero = 02:00:00:00:00:01 */
 	uint8_t dst_mac[6]; /**< all-zero = 02:00:00:00:00:02 (ARP: broadcast) */
@@ -50,6 +57,9 @@ size_t frame_build(const struct frame_spec *s, uint8_t *buf, size_t cap);
 
 /** Copy @p len bytes into a new single-segment mbuf from @p mp; NULL on failure. */
 struct rte_mbuf *frame_mbuf(struct rte_mempool *mp, const uint8_t *buf, size_t len);
+
+/** Copy @p len bytes into a chain of mbufs from @p mp, each filled to its tailroom. */
+struct rte_mbuf *frame_mbuf_chain(struct rte_mempool *mp, const uint8_t *buf, size_t len);
 
 /** frame_build() + frame_mbuf(). */
 struct rte_mbuf *frame_make(struct rte_mempool *mp, const struct frame_spec *s);

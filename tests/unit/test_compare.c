@@ -6,7 +6,9 @@
  * back to the pool exactly once.
  */
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <CUnit/Basic.h>
@@ -781,6 +783,315 @@ test_gre_ipid_differs(void)
 	ctx_stop();
 }
 
+
+/* --- TSO/GSO frames, volatile fields of "other" protocols, VLAN stacks --- */
+
+#define BIG_PAYLOAD 140000u
+#define MSS 1448u
+
+static uint8_t *big_stream;
+
+/* Classify and compare @p len bytes of @p buf, chained when they do not fit one mbuf. */
+static struct rte_mbuf *
+feed_bytes(enum colo_side side, const uint8_t *buf, size_t len)
+{
+	struct rte_mbuf *m = frame_mbuf_chain(pool, buf, len);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	colo_pkt_classify(m, side, colo_ckpt_epoch(colo_ctx_ckpt(ctx)), now, NULL);
+	CU_ASSERT_EQUAL(colo_pkt_meta(m)->class, COLO_CLASS_IP);
+	colo_compare_burst(ctx, &m, 1, now);
+	return m;
+}
+
+/* frame_build() into a buffer of any size, then feed_bytes(). */
+static struct rte_mbuf *
+feed_big(enum colo_side side, const struct frame_spec *fs)
+{
+	size_t cap = (size_t)fs->payload_len + 256, len;
+	uint8_t *buf = malloc(cap);
+	struct rte_mbuf *m;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+	len = frame_build(fs, buf, cap);
+	CU_ASSERT_FATAL(len != 0);
+	m = feed_bytes(side, buf, len);
+	free(buf);
+	return m;
+}
+
+/*
+ * One side sends @p total bytes as one TSO/GSO frame, the other as MSS
+ * segments (one VM with segmentation offload, one without). @p flip: a byte
+ * of the segmented side that differs, or -1.
+ */
+static void
+tso_case(int family, bool jumbo, uint32_t total, bool tso_primary, int32_t flip)
+{
+	enum colo_side tso_side = tso_primary ? COLO_SIDE_PRIMARY : COLO_SIDE_SECONDARY;
+	struct rte_mbuf *v[MAX_OUT], *tso = NULL;
+	struct frame_spec fs;
+	unsigned int n, i;
+	uint32_t off;
+
+	ctx_start(0, 0);
+	fs = synack();
+	fs.family = family;
+	feed(COLO_SIDE_PRIMARY, &fs);
+	feed(COLO_SIDE_SECONDARY, &fs);
+	fs = tcp(ISN + 1, 0, big_stream);
+	fs.family = family;
+	fs.jumbo = jumbo;
+	fs.payload_len = total;
+	if (tso_primary)
+		tso = feed_big(tso_side, &fs);
+	else
+		feed_big(tso_side, &fs);
+	if (flip >= 0)
+		big_stream[flip] ^= 0x20;
+	fs.jumbo = false;
+	for (off = 0; off < total; off += MSS) {
+		fs = tcp(ISN + 1 + off, (uint16_t)RTE_MIN(MSS, total - off), big_stream + off);
+		fs.family = family;
+		feed(tso_primary ? COLO_SIDE_SECONDARY : COLO_SIDE_PRIMARY, &fs);
+	}
+	if (flip >= 0)
+		big_stream[flip] ^= 0x20;
+	n = released(v);
+	if (flip < 0) {
+		CU_ASSERT_EQUAL(ckpts(), 0);
+		CU_ASSERT_EQUAL(n, tso_primary ? 2 : 1 + (total + MSS - 1) / MSS);
+		if (tso_primary)
+			CU_ASSERT(n == 2 && v[1] == tso);
+		CU_ASSERT_EQUAL(colo_ctx_queued(ctx, COLO_SIDE_PRIMARY), 0);
+		CU_ASSERT_EQUAL(colo_ctx_queued(ctx, COLO_SIDE_SECONDARY), 0);
+	} else {
+		struct colo_ckpt_record rec = last_request();
+
+		CU_ASSERT_EQUAL(ckpts(), 1);
+		CU_ASSERT_EQUAL(rec.reason, COLO_CKPT_MISMATCH_TCP);
+		CU_ASSERT_EQUAL(rec.tcp_seq, ISN + 1 + (uint32_t)flip);
+		/* The offset is in the primary frame that holds the byte. */
+		if (tso_primary)
+			CU_ASSERT_EQUAL(rec.offset,
+					(int32_t)colo_pkt_meta(tso)->payload_off + flip);
+	}
+	for (i = 0; i < n; i++)
+		CU_ASSERT_EQUAL(rte_pktmbuf_pkt_len(v[i]), colo_pkt_meta(v[i])->l3_end);
+	free_all(v, n);
+	ctx_stop();
+}
+
+static void
+test_tso_frames_compare_as_stream(void)
+{
+	/* IPv4 total length 65535; a GSO frame with total length 0. */
+	tso_case(4, false, UINT16_MAX - 40, true, -1);
+	tso_case(4, false, UINT16_MAX - 40, false, -1);
+	tso_case(4, false, BIG_PAYLOAD, true, -1);
+	/* IPv6 payload length 65535, a jumbogram, BIG TCP without the option. */
+	tso_case(6, false, UINT16_MAX - 20, true, -1);
+	tso_case(6, true, BIG_PAYLOAD, true, -1);
+	tso_case(6, false, BIG_PAYLOAD, false, -1);
+	/* A difference deep inside is found at its sequence number. */
+	tso_case(4, false, UINT16_MAX - 40, true, 60000);
+	tso_case(4, false, BIG_PAYLOAD, true, 123456);
+	tso_case(6, true, BIG_PAYLOAD, true, 70001);
+}
+
+/* An IPv6 fragment of protocol 47 carrying @p data, with identification @p id. */
+static size_t
+ip6_fragment(uint8_t *buf, size_t cap, uint32_t id, const uint8_t *data, uint16_t len)
+{
+	uint8_t payload[256];
+	struct frame_spec fs = {
+		.family = 6,
+		.proto = IPPROTO_FRAGMENT,
+		.payload = payload,
+		.payload_len = (uint16_t)(8 + len),
+	};
+
+	memset(payload, 0, 8);
+	payload[0] = IPPROTO_GRE;
+	payload[3] = 1; /* offset 0, more fragments */
+	payload[4] = (uint8_t)(id >> 24);
+	payload[5] = (uint8_t)(id >> 16);
+	payload[6] = (uint8_t)(id >> 8);
+	payload[7] = (uint8_t)id;
+	memcpy(payload + 8, data, len);
+	return frame_build(&fs, buf, cap);
+}
+
+/* @p opts (a multiple of 4 bytes) inserted as IPv4 options of the frame in @p buf. */
+static size_t
+ip4_insert_options(uint8_t *buf, size_t len, uint32_t l3, const uint8_t *opts, size_t n)
+{
+	uint8_t *ip = buf + l3;
+	uint16_t tot = (uint16_t)(ip[2] << 8 | ip[3]);
+
+	memmove(ip + 20 + n, ip + 20, len - l3 - 20);
+	memcpy(ip + 20, opts, n);
+	ip[0] = (uint8_t)(0x40 | (20 + n) / 4);
+	tot = (uint16_t)(tot + n);
+	ip[2] = (uint8_t)(tot >> 8);
+	ip[3] = (uint8_t)tot;
+	return len + n;
+}
+
+static void
+test_other_volatile_fields(void)
+{
+	/* Timestamp (68): pointer 13, 2 stamps; record route (7): 2 slots; NOP, EOL. */
+	uint8_t ts[12] = { 68, 12, 13, 0, 0, 0, 0, 1, 0, 0, 0, 0 };
+	uint8_t rr[12] = { 1, 7, 11, 4, 0, 0, 0, 0, 0, 0, 0, 0 };
+	uint8_t sec[12] = { 130, 11, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+	uint8_t pbuf[512], sbuf[512], data[64];
+	struct frame_spec fs = {
+		.family = 4,
+		.proto = IPPROTO_GRE,
+		.payload = stream,
+		.payload_len = 40,
+	};
+	struct rte_mbuf *v[MAX_OUT];
+	size_t plen, slen;
+	unsigned int n;
+
+	ctx_start(0, 0);
+	/* IPv6 fragment identification, like the IPv4 IP-ID. */
+	memcpy(data, stream, sizeof(data));
+	plen = ip6_fragment(pbuf, sizeof(pbuf), 0x11111111, data, sizeof(data));
+	slen = ip6_fragment(sbuf, sizeof(sbuf), 0x22222222, data, sizeof(data));
+	CU_ASSERT_FATAL(plen != 0 && plen == slen);
+	feed_bytes(COLO_SIDE_PRIMARY, pbuf, plen);
+	feed_bytes(COLO_SIDE_SECONDARY, sbuf, slen);
+	CU_ASSERT_EQUAL(ckpts(), 0);
+	CU_ASSERT_EQUAL(released(v), 1);
+	free_all(v, 1);
+	/* ... but the fragment offset and the data are compared. */
+	sbuf[14 + 40 + 3] = 0;
+	feed_bytes(COLO_SIDE_PRIMARY, pbuf, plen);
+	feed_bytes(COLO_SIDE_SECONDARY, sbuf, slen);
+	CU_ASSERT_EQUAL(ckpts(), 1);
+	CU_ASSERT_EQUAL(last_request().offset, 14 + 40 + 3);
+	colo_ctx_flush(ctx, now);
+	free_all(v, released(v));
+	sbuf[14 + 40 + 3] = 1;
+	sbuf[14 + 40 + 8 + 5] ^= 1;
+	feed_bytes(COLO_SIDE_PRIMARY, pbuf, plen);
+	feed_bytes(COLO_SIDE_SECONDARY, sbuf, slen);
+	CU_ASSERT_EQUAL(ckpts(), 2);
+	CU_ASSERT_EQUAL(last_request().offset, 14 + 40 + 8 + 5);
+	colo_ctx_flush(ctx, now);
+	free_all(v, released(v));
+
+	/* IPv4 timestamp and record route data: the sender's clock, routers. */
+	plen = ip4_insert_options(pbuf, frame_build(&fs, pbuf, sizeof(pbuf)), 14, ts, 12);
+	ts[7] = 99; /* another timestamp */
+	slen = ip4_insert_options(sbuf, frame_build(&fs, sbuf, sizeof(sbuf)), 14, ts, 12);
+	feed_bytes(COLO_SIDE_PRIMARY, pbuf, plen);
+	feed_bytes(COLO_SIDE_SECONDARY, sbuf, slen);
+	plen = ip4_insert_options(pbuf, frame_build(&fs, pbuf, sizeof(pbuf)), 14, rr, 12);
+	rr[5] = 10; /* a recorded address */
+	slen = ip4_insert_options(sbuf, frame_build(&fs, sbuf, sizeof(sbuf)), 14, rr, 12);
+	feed_bytes(COLO_SIDE_PRIMARY, pbuf, plen);
+	feed_bytes(COLO_SIDE_SECONDARY, sbuf, slen);
+	CU_ASSERT_EQUAL(ckpts(), 2);
+	n = released(v);
+	CU_ASSERT_EQUAL(n, 2);
+	free_all(v, n);
+	/* Their type and length are compared; other options whole. */
+	plen = ip4_insert_options(pbuf, frame_build(&fs, pbuf, sizeof(pbuf)), 14, ts, 12);
+	ts[1] = 8;
+	ts[8] = 1; /* NOP, NOP, NOP, NOP after the shorter option */
+	ts[9] = 1;
+	ts[10] = 1;
+	ts[11] = 1;
+	slen = ip4_insert_options(sbuf, frame_build(&fs, sbuf, sizeof(sbuf)), 14, ts, 12);
+	feed_bytes(COLO_SIDE_PRIMARY, pbuf, plen);
+	feed_bytes(COLO_SIDE_SECONDARY, sbuf, slen);
+	CU_ASSERT_EQUAL(ckpts(), 3);
+	CU_ASSERT_EQUAL(last_request().offset, 14 + 20 + 1);
+	colo_ctx_flush(ctx, now);
+	plen = ip4_insert_options(pbuf, frame_build(&fs, pbuf, sizeof(pbuf)), 14, sec, 12);
+	sec[6] = 1;
+	slen = ip4_insert_options(sbuf, frame_build(&fs, sbuf, sizeof(sbuf)), 14, sec, 12);
+	feed_bytes(COLO_SIDE_PRIMARY, pbuf, plen);
+	feed_bytes(COLO_SIDE_SECONDARY, sbuf, slen);
+	CU_ASSERT_EQUAL(ckpts(), 4);
+	CU_ASSERT_EQUAL(last_request().offset, 14 + 20 + 6);
+	colo_ctx_flush(ctx, now);
+	free_all(v, released(v));
+
+	/* VLAN priority and DEI (PCP 5, DEI 1 against 0), in each of three tags. */
+	fs.nb_vlan = 3;
+	fs.vlan[0] = 10;
+	fs.vlan[1] = 20;
+	fs.vlan[2] = 30;
+	plen = frame_build(&fs, pbuf, sizeof(pbuf));
+	memcpy(sbuf, pbuf, plen);
+	sbuf[14] |= 0xb0;
+	sbuf[18] |= 0x10;
+	sbuf[22] |= 0xe0;
+	feed_bytes(COLO_SIDE_PRIMARY, pbuf, plen);
+	feed_bytes(COLO_SIDE_SECONDARY, sbuf, plen);
+	CU_ASSERT_EQUAL(ckpts(), 4);
+	CU_ASSERT_EQUAL(released(v), 1);
+	free_all(v, 1);
+	/* A TPID that differs is a difference (the same IDs, another stack). */
+	memcpy(sbuf, pbuf, plen);
+	sbuf[16] = 0x91;
+	sbuf[17] = 0x00;
+	feed_bytes(COLO_SIDE_PRIMARY, pbuf, plen);
+	feed_bytes(COLO_SIDE_SECONDARY, sbuf, plen);
+	CU_ASSERT_EQUAL(ckpts(), 5);
+	CU_ASSERT_EQUAL(last_request().offset, 16);
+	ctx_stop();
+}
+
+static void
+test_vlan_stacks(void)
+{
+	struct rte_mbuf *v[MAX_OUT];
+	struct frame_spec fs = udp(20, stream);
+	unsigned int n;
+
+	ctx_start(0, 0);
+	fs.nb_vlan = 4;
+	fs.vlan[0] = 100;
+	fs.vlan[1] = 5;
+	fs.vlan[2] = 6;
+	fs.vlan[3] = 7;
+	fs.tpid[0] = 0x9100;
+	fs.tpid[1] = 0x9200;
+	feed(COLO_SIDE_PRIMARY, &fs);
+	feed(COLO_SIDE_SECONDARY, &fs);
+	n = released(v);
+	CU_ASSERT_EQUAL(n, 1);
+	CU_ASSERT_EQUAL(st.release[COLO_REL_MATCH], 1);
+	free_all(v, n);
+	/* A difference under three tags is found and reported at its offset. */
+	fs.nb_vlan = 3;
+	feed(COLO_SIDE_PRIMARY, &fs);
+	stream[2] ^= 1;
+	feed(COLO_SIDE_SECONDARY, &fs);
+	stream[2] ^= 1;
+	CU_ASSERT_EQUAL(ckpts(), 1);
+	CU_ASSERT_EQUAL(last_request().reason, COLO_CKPT_MISMATCH_UDP);
+	CU_ASSERT_EQUAL(last_request().offset, 14 + 12 + 20 + 8 + 2);
+	CU_ASSERT_EQUAL(last_request().key.vlan[2], 6);
+	colo_ctx_flush(ctx, now);
+	free_all(v, released(v));
+	/* Another third tag is another connection: the two never meet. */
+	feed(COLO_SIDE_PRIMARY, &fs);
+	fs.vlan[2] = 9;
+	feed(COLO_SIDE_SECONDARY, &fs);
+	CU_ASSERT_EQUAL(released(v), 0);
+	now += prm.compare_timeout_ms;
+	colo_ctx_scan(ctx, now);
+	CU_ASSERT_EQUAL(ckpts(), 2);
+	ctx_stop();
+}
+
 /* --- IPv6, VLAN, non-IP --- */
 
 static void
@@ -1210,6 +1521,11 @@ main(void)
 		{ "Ethernet padding is not compared", test_udp_padding_ignored },
 		{ "ICMP and ICMPv6 identical and differing", test_icmp_identical_and_differing },
 		{ "GRE with a different IP-ID requests no checkpoint", test_gre_ipid_differs },
+		{ "a TSO/GSO frame compares as the byte stream it carries",
+				test_tso_frames_compare_as_stream },
+		{ "other protocols: fragment ID, IPv4 RR/TS data, VLAN PCP/DEI not compared",
+				test_other_volatile_fields },
+		{ "VLAN stacks of three and four tags compare per stack", test_vlan_stacks },
 		{ "IPv6 TCP and UDP compare", test_ipv6_tcp_and_udp },
 		{ "VLAN-tagged traffic compares per VLAN", test_vlan_tagged },
 		{ "ARP passes from the primary, is dropped from the secondary",
@@ -1239,6 +1555,11 @@ main(void)
 		return 1;
 	for (i = 0; i < sizeof(stream); i++)
 		stream[i] = (uint8_t)(i * 7 + 3);
+	big_stream = malloc(BIG_PAYLOAD);
+	if (big_stream == NULL)
+		return 1;
+	for (i = 0; i < BIG_PAYLOAD; i++)
+		big_stream[i] = (uint8_t)(i * 13 + i / 251);
 
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 1;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <CUnit/Basic.h>
@@ -122,7 +123,7 @@ assert_ip(const struct colo_pkt_meta *pm, uint8_t family, uint8_t proto, uint16_
 
 static void
 assert_offsets(const struct colo_pkt_meta *pm, uint16_t l3, uint16_t l4, uint16_t pay,
-		uint16_t pay_len)
+		uint32_t pay_len)
 {
 	CU_ASSERT_EQUAL(pm->l3_off, l3);
 	CU_ASSERT_EQUAL(pm->l4_off, l4);
@@ -155,8 +156,8 @@ test_ipv4_tcp(void)
 	CU_ASSERT_EQUAL(pm.tcp_seq, 0xfffffff0);
 	CU_ASSERT_EQUAL(pm.tcp_ack, 2000);
 	CU_ASSERT_EQUAL(pm.flags, COLO_PKT_F_TCP_ACK);
-	CU_ASSERT_EQUAL(pm.key.vlan_outer, 0);
-	CU_ASSERT_EQUAL(pm.key.vlan_inner, 0);
+	CU_ASSERT_EQUAL(pm.key.vlan[0], 0);
+	CU_ASSERT_EQUAL(pm.key.vlan[1], 0);
 	CU_ASSERT_EQUAL(colo_pkt_tcp_seq_len(&pm), 100);
 }
 
@@ -536,14 +537,14 @@ test_vlan_tags_in_key(void)
 	pm = classify(buf, len);
 	assert_ip(&pm, 4, IPPROTO_TCP, 80, 40000);
 	CU_ASSERT_EQUAL(pm.flags, COLO_PKT_F_VLAN | COLO_PKT_F_TCP_ACK);
-	CU_ASSERT_EQUAL(pm.key.vlan_outer, 100);
-	CU_ASSERT_EQUAL(pm.key.vlan_inner, 0);
+	CU_ASSERT_EQUAL(pm.key.vlan[0], 100);
+	CU_ASSERT_EQUAL(pm.key.vlan[1], 0);
 	assert_offsets(&pm, ETH + 4, ETH + 4 + IP4, ETH + 4 + IP4 + TCPH, 10);
 
 	/* Priority bits are not part of the ID. */
 	buf[ETH] |= 0xe0;
 	pm2 = classify(buf, len);
-	CU_ASSERT_EQUAL(pm2.key.vlan_outer, 100);
+	CU_ASSERT_EQUAL(pm2.key.vlan[0], 100);
 	CU_ASSERT_EQUAL(pm2.hash, pm.hash);
 
 	s.nb_vlan = 2;
@@ -555,8 +556,8 @@ test_vlan_tags_in_key(void)
 	pm = classify(buf, len);
 	assert_ip(&pm, 4, IPPROTO_TCP, 80, 40000);
 	CU_ASSERT_EQUAL(pm.flags, COLO_PKT_F_VLAN | COLO_PKT_F_TCP_ACK);
-	CU_ASSERT_EQUAL(pm.key.vlan_outer, 10);
-	CU_ASSERT_EQUAL(pm.key.vlan_inner, 4095);
+	CU_ASSERT_EQUAL(pm.key.vlan[0], 10);
+	CU_ASSERT_EQUAL(pm.key.vlan[1], 4095);
 	assert_offsets(&pm, ETH + 8, ETH + 8 + IP4, ETH + 8 + IP4 + TCPH, 10);
 
 	/* Two 0x8100 tags are accepted as well. */
@@ -591,7 +592,7 @@ test_arp_is_nonip(void)
 	pm = classify(buf, build(&s, buf));
 	CU_ASSERT_EQUAL(pm.class, COLO_CLASS_NONIP);
 	CU_ASSERT_EQUAL(pm.key.ether_type, RTE_ETHER_TYPE_ARP);
-	CU_ASSERT_EQUAL(pm.key.vlan_outer, 42);
+	CU_ASSERT_EQUAL(pm.key.vlan[0], 42);
 	CU_ASSERT_EQUAL(pm.flags, COLO_PKT_F_VLAN);
 	CU_ASSERT_EQUAL(pm.l3_off, ETH + 4);
 }
@@ -943,11 +944,32 @@ cut_inner_vlan(uint8_t *buf, size_t *len)
 	*len = ETH + 4 + 2;
 }
 
+/* A fifth tag after four: one past COLO_VLAN_MAX. */
 static void
-third_tag(uint8_t *buf, size_t *len)
+fifth_tag(uint8_t *buf, size_t *len)
 {
 	RTE_SET_USED(len);
-	set16(buf + ETH + 6, RTE_ETHER_TYPE_VLAN);
+	set16(buf + ETH + 4 * 4 - 2, 0x9200);
+}
+
+/* Total length 0 in a frame that is not longer than the field can say. */
+static void
+ip4_len_0_short(uint8_t *buf, size_t *len)
+{
+	RTE_SET_USED(len);
+	set16(buf + ETH + 2, 0);
+}
+
+/* A hop-by-hop header with a Jumbo Payload option but a payload length. */
+static void
+ip6_jumbo_with_plen(uint8_t *buf, size_t *len)
+{
+	*len = ip6_add_exts(buf, *len, ETH, (const uint8_t[]){ IPPROTO_HOPOPTS },
+			(const uint16_t[]){ 8 }, 1);
+	buf[ETH + IP6 + 2] = 0xc2;
+	buf[ETH + IP6 + 3] = 4;
+	set16(buf + ETH + IP6 + 4, 1);
+	set16(buf + ETH + IP6 + 6, 0x1170);
 }
 
 static void
@@ -1128,7 +1150,11 @@ static const struct bad_case bad_cases[] = {
 	{ "cut VLAN tag", COLO_PARSE_ERR_VLAN_TRUNC, V4(IPPROTO_UDP, .nb_vlan = 1), cut_vlan },
 	{ "cut inner VLAN tag", COLO_PARSE_ERR_VLAN_TRUNC, V4(IPPROTO_UDP, .nb_vlan = 2),
 			cut_inner_vlan },
-	{ "three VLAN tags", COLO_PARSE_ERR_VLAN_DEPTH, V4(IPPROTO_UDP, .nb_vlan = 2), third_tag },
+	{ "five VLAN tags", COLO_PARSE_ERR_VLAN_DEPTH, V4(IPPROTO_UDP, .nb_vlan = 4), fifth_tag },
+	{ "IPv4 total length 0, 64 KiB or less", COLO_PARSE_ERR_IP4_LEN, V4(IPPROTO_UDP),
+			ip4_len_0_short },
+	{ "IPv6 Jumbo Payload option with a payload length", COLO_PARSE_ERR_IP6_JUMBO,
+			V6(IPPROTO_UDP), ip6_jumbo_with_plen },
 	{ "19-byte IPv4 header", COLO_PARSE_ERR_IP4_TRUNC, V4(IPPROTO_UDP), cut_ip4 },
 	{ "IPv4 version 6", COLO_PARSE_ERR_IP4_VERSION, V4(IPPROTO_UDP), ip4_version_6 },
 	{ "IPv4 IHL 4", COLO_PARSE_ERR_IP4_IHL, V4(IPPROTO_UDP), ip4_ihl_4 },
@@ -1194,11 +1220,302 @@ test_every_malformed_class_counted(void)
 					before.parse_err[e] + (e == bc->err ? 1 : 0));
 		covered[bc->err] = true;
 	}
+	/* Made on the mbuf, not the bytes: test_truncated_chain_never_parsed. */
+	covered[COLO_PARSE_ERR_TRUNCATED] = true;
 	for (e = COLO_PARSE_OK + 1; e < COLO_PARSE_ERR_MAX; e++) {
 		if (!covered[e])
 			fprintf(stderr, "\n  no case for %s", colo_parse_err_name(e));
 		CU_ASSERT(covered[e]);
 	}
+}
+
+
+/* Build @p s (which may exceed 64 KiB) and classify it as a chain of mbufs. */
+static struct colo_pkt_meta
+classify_big(const struct frame_spec *s, size_t *len_out)
+{
+	size_t cap = (size_t)s->payload_len + 256, len;
+	struct colo_pkt_meta pm;
+	struct rte_mbuf *m;
+	uint8_t *buf = malloc(cap);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+	len = frame_build(s, buf, cap);
+	CU_ASSERT_FATAL(len != 0);
+	m = frame_mbuf_chain(pool, buf, len);
+	free(buf);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_EQUAL(rte_pktmbuf_pkt_len(m), len);
+	memset(colo_pkt_meta(m), 0xa5, sizeof(struct colo_pkt_meta));
+	colo_pkt_classify(m, COLO_SIDE_PRIMARY, TEST_EPOCH, TEST_TSC, &stats);
+	pm = *colo_pkt_meta(m);
+	rte_pktmbuf_free(m);
+	if (len_out != NULL)
+		*len_out = len;
+	return pm;
+}
+
+/* A TSO frame: IPv4 total length 65535, frame 65535 + L2 (up to four tags). */
+static void
+test_tso_ipv4_64k(void)
+{
+	struct frame_spec s = {
+		.family = 4,
+		.proto = IPPROTO_TCP,
+		.sport = 80,
+		.dport = 40000,
+		.seq = 1000,
+		.payload_len = UINT16_MAX - IP4 - TCPH,
+	};
+	struct colo_pkt_meta pm;
+	unsigned int nb_vlan;
+	size_t len;
+
+	for (nb_vlan = 0; nb_vlan <= COLO_VLAN_MAX; nb_vlan++) {
+		uint16_t l2 = (uint16_t)(ETH + 4 * nb_vlan);
+
+		s.nb_vlan = (uint8_t)nb_vlan;
+		pm = classify_big(&s, &len);
+		CU_ASSERT_EQUAL(len, l2 + UINT16_MAX);
+		assert_ip(&pm, 4, IPPROTO_TCP, 80, 40000);
+		assert_offsets(&pm, l2, l2 + IP4, l2 + IP4 + TCPH, UINT16_MAX - IP4 - TCPH);
+		CU_ASSERT_EQUAL(pm.tcp_seq, 1000);
+		CU_ASSERT_EQUAL(colo_pkt_tcp_seq_len(&pm), UINT16_MAX - IP4 - TCPH);
+	}
+}
+
+/*
+ * GSO beyond 64 KiB: total length 0 is accepted when the datagram is longer
+ * than the field can say, and runs to the end of the frame.
+ */
+static void
+test_gso_ipv4_total_length_0(void)
+{
+	struct frame_spec s = {
+		.family = 4,
+		.proto = IPPROTO_TCP,
+		.sport = 80,
+		.dport = 40000,
+		.payload_len = 100000,
+		.nb_vlan = 1,
+		.vlan = { 9 },
+	};
+	struct colo_pkt_meta pm;
+	size_t len;
+
+	pm = classify_big(&s, &len);
+	assert_ip(&pm, 4, IPPROTO_TCP, 80, 40000);
+	assert_offsets(&pm, ETH + 4, ETH + 4 + IP4, ETH + 4 + IP4 + TCPH, 100000);
+	CU_ASSERT_EQUAL(pm.l3_end, len);
+
+	/* The shortest such datagram: 65536 bytes. */
+	s.payload_len = UINT16_MAX + 1 - IP4 - TCPH;
+	pm = classify_big(&s, &len);
+	assert_ip(&pm, 4, IPPROTO_TCP, 80, 40000);
+	CU_ASSERT_EQUAL(pm.l3_end - pm.l3_off, UINT16_MAX + 1);
+}
+
+/* IPv6: payload length 65535, a jumbogram, and a BIG TCP frame without the option. */
+static void
+test_ipv6_64k_and_jumbogram(void)
+{
+	struct frame_spec s = {
+		.family = 6,
+		.proto = IPPROTO_TCP,
+		.sport = 443,
+		.dport = 50000,
+		.payload_len = UINT16_MAX - TCPH,
+	};
+	struct colo_pkt_meta pm;
+	size_t len;
+
+	pm = classify_big(&s, &len);
+	assert_ip(&pm, 6, IPPROTO_TCP, 443, 50000);
+	assert_offsets(&pm, ETH, ETH + IP6, ETH + IP6 + TCPH, UINT16_MAX - TCPH);
+	CU_ASSERT_EQUAL(len, ETH + IP6 + UINT16_MAX);
+
+	s.jumbo = true;
+	s.payload_len = 131072;
+	pm = classify_big(&s, &len);
+	assert_ip(&pm, 6, IPPROTO_TCP, 443, 50000);
+	assert_offsets(&pm, ETH, ETH + IP6 + 8, ETH + IP6 + 8 + TCPH, 131072);
+	CU_ASSERT_EQUAL(pm.l3_end, len);
+
+	s.jumbo = false;
+	pm = classify_big(&s, &len);
+	assert_ip(&pm, 6, IPPROTO_TCP, 443, 50000);
+	assert_offsets(&pm, ETH, ETH + IP6, ETH + IP6 + TCPH, 131072);
+}
+
+/* Jumbo Payload options that lie: 65535 or less, beyond the frame, cut. */
+static void
+test_ipv6_jumbo_lies(void)
+{
+	struct frame_spec s = {
+		.family = 6,
+		.proto = IPPROTO_UDP,
+		.sport = 1,
+		.dport = 2,
+		.payload_len = 70000,
+		.jumbo = true,
+	};
+	size_t cap = 70000 + 256, len;
+	uint8_t *buf = malloc(cap);
+	struct rte_mbuf *m;
+	unsigned int i;
+	static const uint32_t lies[] = { 0, 65535, 70000 + 8 + UDPH + 1 };
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+	len = frame_build(&s, buf, cap);
+	CU_ASSERT_FATAL(len != 0);
+	for (i = 0; i < RTE_DIM(lies); i++) {
+		set16(buf + ETH + IP6 + 4, (uint16_t)(lies[i] >> 16));
+		set16(buf + ETH + IP6 + 6, (uint16_t)lies[i]);
+		m = frame_mbuf_chain(pool, buf, len);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+		CU_ASSERT_EQUAL(colo_pkt_classify(m, COLO_SIDE_PRIMARY, 0, 0, &stats),
+				COLO_CLASS_MALFORMED);
+		CU_ASSERT_EQUAL(colo_pkt_meta(m)->parse_err, COLO_PARSE_ERR_IP6_JUMBO);
+		rte_pktmbuf_free(m);
+	}
+	/* An option length other than 4. */
+	set16(buf + ETH + IP6 + 4, 1);
+	set16(buf + ETH + IP6 + 6, 0x1170);
+	buf[ETH + IP6 + 3] = 3;
+	m = frame_mbuf_chain(pool, buf, len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	colo_pkt_classify(m, COLO_SIDE_PRIMARY, 0, 0, &stats);
+	CU_ASSERT_EQUAL(colo_pkt_meta(m)->parse_err, COLO_PARSE_ERR_IP6_JUMBO);
+	rte_pktmbuf_free(m);
+	free(buf);
+}
+
+/*
+ * What DPDK 22.11's net_pcap hands over for a record of more than 64 KiB:
+ * pkt_len says more than the segments hold (or less). Never parsed, counted
+ * parse_err_truncated, and repaired so nothing reads past the last segment.
+ */
+static void
+test_truncated_chain_never_parsed(void)
+{
+	struct frame_spec s = { .family = 4, .proto = IPPROTO_UDP, .payload_len = 3000 };
+	uint8_t *buf = malloc(4096);
+	struct colo_stats before = stats;
+	struct rte_mbuf *m;
+	size_t len;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+	len = frame_build(&s, buf, 4096);
+	m = frame_mbuf_chain(pool, buf, len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_EQUAL(m->nb_segs, 2);
+	CU_ASSERT(colo_pkt_len_ok(m));
+	/* 22.11.11: pkt_len is the record's length, the chain its first bytes. */
+	m->pkt_len = 70000;
+	CU_ASSERT(!colo_pkt_len_ok(m));
+	CU_ASSERT_EQUAL(colo_pkt_classify(m, COLO_SIDE_PRIMARY, TEST_EPOCH, TEST_TSC, &stats),
+			COLO_CLASS_MALFORMED);
+	CU_ASSERT_EQUAL(colo_pkt_meta(m)->parse_err, COLO_PARSE_ERR_TRUNCATED);
+	CU_ASSERT_EQUAL(colo_pkt_meta(m)->payload_len, 0);
+	CU_ASSERT_EQUAL(rte_pktmbuf_pkt_len(m), len);
+	CU_ASSERT(colo_pkt_len_ok(m));
+	CU_ASSERT_EQUAL(stats.parse_err[COLO_PARSE_ERR_TRUNCATED],
+			before.parse_err[COLO_PARSE_ERR_TRUNCATED] + 1);
+	rte_pktmbuf_free(m);
+
+	/* 22.11.0: pkt_len cut to 16 bits, less than the chain holds. */
+	m = frame_mbuf_chain(pool, buf, len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	m->pkt_len = 100;
+	colo_pkt_classify(m, COLO_SIDE_PRIMARY, TEST_EPOCH, TEST_TSC, &stats);
+	CU_ASSERT_EQUAL(colo_pkt_meta(m)->parse_err, COLO_PARSE_ERR_TRUNCATED);
+	CU_ASSERT_EQUAL(rte_pktmbuf_pkt_len(m), len);
+	rte_pktmbuf_free(m);
+
+	/* A single segment whose data_len disagrees, and nb_segs that lies. */
+	m = frame_mbuf(pool, buf, 100);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	m->pkt_len = 101;
+	CU_ASSERT(!colo_pkt_len_ok(m));
+	m->pkt_len = 100;
+	m->nb_segs = 2;
+	CU_ASSERT(!colo_pkt_len_ok(m));
+	colo_pkt_classify(m, COLO_SIDE_PRIMARY, TEST_EPOCH, TEST_TSC, &stats);
+	CU_ASSERT_EQUAL(colo_pkt_meta(m)->parse_err, COLO_PARSE_ERR_TRUNCATED);
+	CU_ASSERT_EQUAL(m->nb_segs, 1);
+	rte_pktmbuf_free(m);
+	free(buf);
+}
+
+/* TPIDs 0x8100, 0x88a8, 0x9100, 0x9200, stacks of three and four tags. */
+static void
+test_vlan_stacks_and_tpids(void)
+{
+	static const uint16_t tpids[] = { RTE_ETHER_TYPE_VLAN, RTE_ETHER_TYPE_QINQ, 0x9100,
+		0x9200 };
+	struct frame_spec s = {
+		.family = 6,
+		.proto = IPPROTO_UDP,
+		.sport = 53,
+		.dport = 5353,
+		.payload_len = 12,
+		.nb_vlan = 4,
+		.vlan = { 10, 20, 30, 40 },
+		.tpid = { 0x88a8, 0x9100, 0x9200, 0x8100 },
+	};
+	uint8_t buf[BUF_SIZE];
+	struct colo_pkt_meta pm, pm2;
+	struct colo_key back;
+	size_t len = build(&s, buf);
+	char txt[128];
+	unsigned int i;
+
+	pm = classify(buf, len);
+	assert_ip(&pm, 6, IPPROTO_UDP, 53, 5353);
+	CU_ASSERT_EQUAL(pm.flags, COLO_PKT_F_VLAN);
+	CU_ASSERT_EQUAL(pm.key.vlan[0], 10);
+	CU_ASSERT_EQUAL(pm.key.vlan[1], 20);
+	CU_ASSERT_EQUAL(pm.key.vlan[2], 30);
+	CU_ASSERT_EQUAL(pm.key.vlan[3], 40);
+	assert_offsets(&pm, ETH + 16, ETH + 16 + IP6, ETH + 16 + IP6 + UDPH, 12);
+	colo_key_format(&pm.key, txt, sizeof(txt));
+	CU_ASSERT_STRING_EQUAL(txt, "udp [fd00::1]:53 > [fd00::2]:5353 vlan 10.20.30.40");
+	CU_ASSERT_EQUAL(colo_key_parse(txt, &back), 0);
+	CU_ASSERT(memcmp(&back, &pm.key, sizeof(back)) == 0);
+
+	/* The third tag's ID is part of the key: another flow. */
+	s.vlan[2] = 31;
+	pm2 = classify(buf, build(&s, buf));
+	CU_ASSERT_NOT_EQUAL(pm2.hash, pm.hash);
+	s.vlan[2] = 30;
+
+	/* Every TPID in every position of a three-tag stack. */
+	s.nb_vlan = 3;
+	for (i = 0; i < RTE_DIM(tpids); i++) {
+		s.tpid[0] = tpids[i];
+		s.tpid[1] = tpids[(i + 1) % RTE_DIM(tpids)];
+		s.tpid[2] = tpids[(i + 2) % RTE_DIM(tpids)];
+		len = build(&s, buf);
+		pm = classify(buf, len);
+		assert_ip(&pm, 6, IPPROTO_UDP, 53, 5353);
+		CU_ASSERT_EQUAL(pm.key.vlan[2], 30);
+		CU_ASSERT_EQUAL(pm.key.vlan[3], 0);
+		assert_offsets(&pm, ETH + 12, ETH + 12 + IP6, ETH + 12 + IP6 + UDPH, 12);
+	}
+	colo_key_format(&pm.key, txt, sizeof(txt));
+	CU_ASSERT_STRING_EQUAL(txt, "udp [fd00::1]:53 > [fd00::2]:5353 vlan 10.20.30");
+
+	/* A priority tag (ID 0) outside keeps its place in the text. */
+	s.vlan[0] = 0;
+	pm = classify(buf, build(&s, buf));
+	colo_key_format(&pm.key, txt, sizeof(txt));
+	CU_ASSERT_STRING_EQUAL(txt, "udp [fd00::1]:53 > [fd00::2]:5353 vlan 0.20.30");
+	CU_ASSERT_EQUAL(colo_key_parse(txt, &back), 0);
+	CU_ASSERT(memcmp(&back, &pm.key, sizeof(back)) == 0);
+	CU_ASSERT_EQUAL(colo_key_parse("udp [fd00::1]:53 > [fd00::2]:5353 vlan 1.2.3.4.5", &back),
+			-EINVAL);
+	CU_ASSERT_EQUAL(colo_key_parse("udp [fd00::1]:53 > [fd00::2]:5353 vlan 1.2.0", &back),
+			-EINVAL);
 }
 
 static void
@@ -1257,6 +1574,12 @@ static const struct {
 	{ "every malformed class has its reason and counter", test_every_malformed_class_counted },
 	{ "malformed frame without stats is still classified", test_malformed_without_stats },
 	{ "well-formed frames count no parse error", test_good_frames_count_nothing },
+	{ "TSO frame: IPv4 total length 65535, up to four tags", test_tso_ipv4_64k },
+	{ "GSO frame: IPv4 total length 0 beyond 64 KiB", test_gso_ipv4_total_length_0 },
+	{ "IPv6 payload length 65535, jumbogram, BIG TCP", test_ipv6_64k_and_jumbogram },
+	{ "IPv6 Jumbo Payload options that lie", test_ipv6_jumbo_lies },
+	{ "a chain that does not hold pkt_len is never parsed", test_truncated_chain_never_parsed },
+	{ "VLAN TPIDs and stacks of three and four tags", test_vlan_stacks_and_tpids },
 };
 
 int
