@@ -289,11 +289,13 @@ finish_bg "$t/fo1.bin"
 intact "$t/fo1.bin" "transfer across the primary's failover"
 e2e_tel "$P_PFX" /colo/failover "$t/p_fo.json"
 e2e_py check "$t/p_fo.json" 'd["/colo/failover"]["failed_over"] == 1'
+fetch 8080 "$t/after_fo1.bin"
+intact "$t/after_fo1.bin" "new connection after the primary's failover"
+# After the new connection: on a loaded machine the rest of the first
+# transfer may have left through timeout flushes before COLO_FAILOVER landed.
 e2e_tel "$P_PFX" /colo/stats "$t/p_fo_stats.json"
 e2e_py check "$t/p_fo_stats.json" "${s}['failovers'] == 1" "${s}['release_failover'] > 0" \
     "${s}['notify_failover_received'] == 1"
-fetch 8080 "$t/after_fo1.bin"
-intact "$t/after_fo1.bin" "new connection after the primary's failover"
 echo "primary failover: the transfer went on, $SIZE bytes intact" >&2
 e2e_stop "$P_PID"
 [ "$E2E_RC" -eq 0 ] || e2e_fail "the primary exited with $E2E_RC after SIGTERM"
