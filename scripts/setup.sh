@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
-# Install what colo-proxy needs on Debian 12 (as root) and make hugepages
+# Install what colo-proxy needs on Debian 12 (as root; the real-VM tests
+# also need QEMU and the pieces of their guest, tests/vm/mkguest.sh) and make hugepages
 # available when the machine allows it. Safe to run again: it only installs
 # what is missing. Sourced by run.sh and test.sh.
 set -euo pipefail
 
 COLO_PACKAGES=(libdpdk-dev dpdk-dev dpdk libnuma-dev libpcap-dev libcunit1-dev meson ninja-build
-    pkg-config python3 gcc clang libclang-rt-14-dev tcpdump iproute2)
+    pkg-config python3 gcc clang libclang-rt-14-dev tcpdump iproute2
+    qemu-system-x86 busybox-static cpio ethtool curl procps)
 
 missing=()
 for p in "${COLO_PACKAGES[@]}"; do
