@@ -47,7 +47,7 @@ vm_qemu_cmd() {
         -object memory-backend-memfd,id=mem,size=256M,share=on -numa node,memdev=mem \
         -nodefaults -no-user-config -display none -no-reboot \
         -kernel "$VM_GUEST/vmlinuz" -initrd "$VM_GUEST/initrd.gz" \
-        -append "'console=ttyS0 quiet panic=-1 ipv6.disable=1 net.ifnames=0 mitigations=off colo.ip=$4 $6'" \
+        -append "'console=ttyS0 quiet panic=-1 no_timer_check tsc=reliable ipv6.disable=1 net.ifnames=0 mitigations=off colo.ip=$4 $6'" \
         -chardev "socket,id=vu0,path=$2,reconnect=1" \
         -netdev "vhost-user,id=net0,chardev=vu0,queues=$5" \
         -device "virtio-net-pci,netdev=net0,mac=$3,vectors=0,rx_queue_size=1024,tx_queue_size=1024,romfile=$_vm_mq" \
@@ -74,6 +74,13 @@ vm_start() {
         esac
     done
     [ "$_vm_queues" -le 1 ] || _vm_extra="$_vm_extra colo.queues=$_vm_queues"
+    # QEMU exits when the backend's socket is missing at start.
+    _vm_n=0
+    until [ -S "$_vm_sock" ]; do
+        [ $_vm_n -lt 300 ] || e2e_fail "guest $_vm_name: no vhost-user socket $_vm_sock"
+        sleep 0.1
+        _vm_n=$((_vm_n + 1))
+    done
     _vm_con="$E2E_TMP/$_vm_name.console"
     rm -f "$_vm_con"
     _vm_cmd=$(vm_qemu_cmd "$_vm_name" "$_vm_sock" "$_vm_mac" "$_vm_ip" "$_vm_queues" \

@@ -71,6 +71,15 @@ ns_cleanup() {
         kill -KILL "$pid" 2>/dev/null || true
     done
     ip netns del "$NS_CLI" 2>/dev/null || true
+    # COLO_VM_KEEP=DIR keeps a copy of every log and console of the run,
+    # the proxies' final counters included.
+    if [ -n "${COLO_VM_KEEP:-}" ]; then
+        for pid in $E2E_PIDS; do
+            kill -TERM "$pid" 2>/dev/null || true
+        done
+        sleep 3
+        cp -a "$t" "$COLO_VM_KEEP" 2>/dev/null || true
+    fi
     if [ "$_rc" -ne 0 ]; then
         # The live counters of both proxies at the failure, before they stop.
         for pfx in "${P_PFX:-}" "${S_PFX:-}"; do
@@ -131,9 +140,18 @@ proxies() {
         --role secondary --svm 0 --link 1 --outbound 2 \
         --notify "unix:$t/s.sock" --stats-json "$t/s_final.json"
     S_PID=$E2E_PID
+}
+
+# plumb: once the link is up, the outbound taps join the client's bridge.
+plumb() {
     e2e_wait_telemetry "$S_PFX"
-    e2e_tel_until "$S_PFX" /ethdev/link_status,1 "$t/link.json" \
-        'd["/ethdev/link_status"]["status"] == "UP"'
+    # By the clock, not by tries: a telemetry round trip can take seconds.
+    _end=$(($(date +%s) + 60))
+    until e2e_tel "$S_PFX" /ethdev/link_status,1 "$t/link.json" &&
+        [ "$(e2e_py get "$t/link.json" 'd["/ethdev/link_status"]["status"]' 2>/dev/null)" = UP ]; do
+        [ "$(date +%s)" -lt $_end ] || { cat "$t/link.json" >&2; e2e_fail "the link never came up"; }
+        sleep 0.2
+    done
     for dev in "${tp}o" "${ts}o"; do
         ip link set "$dev" netns $NS_CLI
         ip -n $NS_CLI link set "$dev" master br0
@@ -149,6 +167,10 @@ guests() {
     vm_start pvm "$t/pvm.sock" $VM_MAC $VM_IP/24 $GUEST_OPTS
     # shellcheck disable=SC2086
     vm_start svm "$t/svm.sock" $VM_MAC $VM_IP/24 $GUEST_OPTS
+}
+
+
+guests_ready() {
     vm_wait_ready pvm 150
     vm_wait_ready svm 150
     echo "guests ready in $(($(date +%s) - tb)) s: $(grep -h '^colo-guest:' "$t/pvm.console")" >&2
@@ -360,9 +382,12 @@ upload_after_restart() {
     done
 }
 
+# The guests boot while the proxies come up and link.
 proxies
-echo "proxies up: $(losses)" >&2
 guests
+plumb
+echo "proxies up: $(losses)" >&2
+guests_ready
 echo "guests up: $(losses)" >&2
 "variant_$variant"
 finish
