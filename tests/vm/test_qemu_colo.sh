@@ -21,7 +21,8 @@
 # Placement (2 CPUs): each proxy's busy-polling worker has a CPU of its own
 # (primary CPU 0, secondary CPU 1); the QEMU processes are not pinned and
 # take the time the pollers leave (TCG guests mostly idle). COLO_VM_QEMU_CPUS
-# pins them (a taskset list) to measure other placements.
+# pins them (a taskset list) to measure other placements; COLO_VM_XFER_SECS
+# bounds each transfer (140 s); COLO_VM_KEEP=DIR keeps the logs.
 . "$COLO_SRCDIR/tests/e2e/lib.sh"
 . "$COLO_SRCDIR/tests/vm/lib.sh"
 export PYTHONDONTWRITEBYTECODE=1
@@ -47,6 +48,8 @@ VM_MAC=52:54:00:c0:10:02
 CLI_IP=10.77.0.1
 CLI_MAC=52:54:00:c0:10:01
 QEMU_CPUS=${COLO_VM_QEMU_CPUS:-}
+# The bound of one curl transfer (a stalled flow fails the test after it).
+XFER_SECS=${COLO_VM_XFER_SECS:-140}
 s='d["/colo/stats"]'
 
 # Variant knobs: the net_vhost devargs and the guests' options.
@@ -208,7 +211,7 @@ download() {
     _out=$1
     shift
     RC=0
-    ip netns exec $NS_CLI timeout 150 curl -sS --max-time 140 -o "$_out" "$@" \
+    ip netns exec $NS_CLI timeout $((XFER_SECS + 10)) curl -sS --max-time $XFER_SECS -o "$_out" "$@" \
         "http://$VM_IP/cgi-bin/file" 2>>"$t/curl.log" || RC=$?
 }
 
@@ -238,7 +241,7 @@ intact() {
 # carry its size and hash, and both guests must have recorded upload N so.
 upload() {
     RC=0
-    ip netns exec $NS_CLI timeout 150 curl -sS --max-time 140 -H 'Expect:' \
+    ip netns exec $NS_CLI timeout $((XFER_SECS + 10)) curl -sS --max-time $XFER_SECS -H 'Expect:' \
         -H 'Content-Type: application/octet-stream' --data-binary "@$t/up.bin" \
         -o "$t/up$1.reply" "http://$VM_IP/cgi-bin/up" 2>>"$t/curl.log" || RC=$?
     [ "$RC" -eq 0 ] || e2e_fail "upload $1: curl exited with $RC: $(tail -n 1 "$t/curl.log")"
@@ -366,7 +369,7 @@ variant_svm_kill() {
 # The PVM numbers uploads on, the new SVM from 1: check each against its own count.
 upload_after_restart() {
     RC=0
-    ip netns exec $NS_CLI timeout 150 curl -sS --max-time 140 -H 'Expect:' \
+    ip netns exec $NS_CLI timeout $((XFER_SECS + 10)) curl -sS --max-time $XFER_SECS -H 'Expect:' \
         -H 'Content-Type: application/octet-stream' --data-binary "@$t/up.bin" \
         -o "$t/up_after.reply" "http://$VM_IP/cgi-bin/up" 2>>"$t/curl.log" || RC=$?
     [ "$RC" -eq 0 ] || e2e_fail "upload after restart: curl exited with $RC"
