@@ -265,6 +265,7 @@ void colo_config_format(
 /* args.c */
 int colo_args_parse(int argc, char **argv, struct colo_opts *o);
 bool colo_args_want_help(int argc, char **argv);
+bool colo_args_want_version(int argc, char **argv);
 void colo_args_usage(FILE *f, const char *prog);
 
 /* ports.c */

@@ -43,6 +43,18 @@ colo_args_want_help(int argc, char **argv)
 	return false;
 }
 
+/** Whether the command line asks for --version (anywhere, like --help). */
+bool
+colo_args_want_version(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--version") == 0)
+			return true;
+	return false;
+}
+
 void
 colo_args_usage(FILE *f, const char *prog)
 {
@@ -65,7 +77,9 @@ colo_args_usage(FILE *f, const char *prog)
 			"  --config FILE\n"
 			"      read options from an INI file; the command line overrides it\n"
 			"  -h, --help\n"
-			"      show this help\n",
+			"      show this help\n"
+			"  --version\n"
+			"      print the version and exit\n",
 			prog);
 	for (i = 0; i < colo_config_nb_keys; i++) {
 		k = &colo_config_keys[i];
@@ -95,6 +109,11 @@ colo_args_usage(FILE *f, const char *prog)
 			"    --vdev net_pcap2,tx_pcap=O.pcap -- \\\n"
 			"    --primary 0 --secondary 1 --outbound 2 \\\n"
 			"    --compare-timeout 200 --exit-on-idle 1000 --stats-json stats.json\n"
+			"\n"
+			"EAL options may also come from the --config file's [eal] section:\n"
+			"each \"name = value\" is --name value (-n value for one letter), an\n"
+			"empty value a bare flag (no-pci =), names may repeat (vdev). They go\n"
+			"before the command line's EAL options, which therefore win.\n"
 			"\n"
 			"Telemetry: echo /colo/stats | dpdk-telemetry.py -f <file-prefix>\n"
 			"  (/colo/stats, /colo/checkpoints[,N], /colo/config, /colo/conns[,N],\n"

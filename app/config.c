@@ -312,8 +312,10 @@ colo_config_load(struct colo_opts *o, const char *path, char *err, size_t err_le
 		}
 		n = rte_cfgfile_sections(cfg, sections, n);
 	}
+	/* [eal] holds EAL options, read before rte_eal_init() (eal_ini.c). */
 	for (i = 0; i < n && ret == 0; i++)
-		ret = load_section(o, cfg, path, sections[i], err, err_len);
+		if (strcmp(sections[i], "eal") != 0)
+			ret = load_section(o, cfg, path, sections[i], err, err_len);
 	if (ret == 0)
 		snprintf(o->config_file, sizeof(o->config_file), "%s", path);
 out:

@@ -19,6 +19,7 @@
 #include "app.h"
 #include "colo_log.h"
 #include "divergence.h"
+#include "eal_ini.h"
 #include "latency.h"
 
 /* Large (per-lcore counters) and reachable from the telemetry thread: static. */
@@ -94,12 +95,16 @@ int
 main(int argc, char **argv)
 {
 	struct colo_report report;
-	int app_argc, ret, status = EXIT_FAILURE;
+	int app_argc, eal_argc, ret, status = EXIT_FAILURE;
 	unsigned int r;
-	char **app_argv;
+	char **app_argv, **eal_argv;
 
 	if (colo_args_want_help(argc, argv)) {
 		colo_args_usage(stdout, "colo-proxy");
+		return EXIT_SUCCESS;
+	}
+	if (colo_args_want_version(argc, argv)) {
+		printf("colo-proxy %s\n", COLO_VERSION);
 		return EXIT_SUCCESS;
 	}
 	/* Options first: a bad value fails fast, before EAL grabs memory. */
@@ -110,7 +115,10 @@ main(int argc, char **argv)
 	for (r = 0; r < COLO_ROLE_MAX; r++)
 		app.port[r] = RTE_MAX_ETHPORTS;
 
-	ret = rte_eal_init(argc, argv);
+	eal_argc = colo_eal_ini_argv(argc, argv, app.opts.config_file, &eal_argv);
+	if (eal_argc < 0)
+		return COLO_EXIT_USAGE;
+	ret = rte_eal_init(eal_argc, eal_argv);
 	if (ret < 0) {
 		fprintf(stderr, "colo-proxy: EAL: %s\n", rte_strerror(rte_errno));
 		return rte_errno == EINVAL ? COLO_EXIT_USAGE : EXIT_FAILURE;

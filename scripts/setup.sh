@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
-# Install what colo-proxy needs on Debian 12 (as root; the real-VM tests
-# also need QEMU and the pieces of their guest, tests/vm/mkguest.sh) and make hugepages
+# Install what colo-proxy needs on Debian 12 (as root) and make hugepages
 # available when the machine allows it. Safe to run again: it only installs
 # what is missing. Sourced by run.sh and test.sh.
 set -euo pipefail
 
+# Every tool a test uses is here: under CI=true a test that would skip for a
+# missing one fails instead. dpdk-dev: dpdk-testpmd, dpdk-telemetry.py,
+# dpdk-dumpcap; socat, curl: netns_colo; tcpdump, iproute2: captures and
+# namespaces; debhelper, dpkg-dev, fakeroot, help2man, lintian: the .deb
+# (tests/pkg); systemd: systemd-analyze verify of the unit; util-linux: setpriv,
+# taskset, flock; qemu-system-x86, busybox-static, cpio, ethtool, procps: the
+# real-VM tests (tests/vm: QEMU, and the guest mkguest.sh builds).
 COLO_PACKAGES=(libdpdk-dev dpdk-dev dpdk libnuma-dev libpcap-dev libcunit1-dev meson ninja-build
-    pkg-config python3 gcc clang libclang-rt-14-dev tcpdump iproute2
-    qemu-system-x86 busybox-static cpio ethtool curl procps)
+    pkg-config python3 gcc clang libclang-rt-14-dev tcpdump iproute2 socat curl
+    debhelper dpkg-dev fakeroot help2man lintian systemd util-linux
+    qemu-system-x86 busybox-static cpio ethtool procps)
 
 missing=()
 for p in "${COLO_PACKAGES[@]}"; do
@@ -22,7 +29,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q >/dev/null
-    apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+    apt-get install -o DPkg::Lock::Timeout=300 -y -q --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 # Hugepages are optional: tests run with --no-huge; dpdk-dumpcap needs them.

@@ -5,8 +5,17 @@
 # loses a frame (primary in != released + drops + queued) or an mbuf (the
 # pool does not return to empty). No figure is asserted: CI machines vary.
 : "${COLO_BENCH:?COLO_BENCH not set (run through meson test)}"
-[ -x "$COLO_BENCH" ] || { echo "SKIP: $COLO_BENCH not built" >&2; exit 77; }
-[ "$(id -u)" -eq 0 ] || [ -w /var/run/dpdk ] || { echo "SKIP: needs root" >&2; exit 77; }
+# Under CI=true or COLO_REQUIRE_ALL=1 a skip is a failure.
+skip() {
+    if [ "${CI:-}" = true ] || [ "${COLO_REQUIRE_ALL:-0}" = 1 ]; then
+        echo "SKIP not allowed (CI=true or COLO_REQUIRE_ALL=1): bench_smoke: $*" >&2
+        exit 1
+    fi
+    echo "SKIP: $*" >&2
+    exit 77
+}
+[ -x "$COLO_BENCH" ] || skip "$COLO_BENCH not built"
+[ "$(id -u)" -eq 0 ] || [ -w /var/run/dpdk ] || skip "needs root"
 
 prefix=colo_bench_smoke_$$
 trap 'rm -rf "/var/run/dpdk/$prefix"' EXIT INT TERM

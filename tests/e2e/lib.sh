@@ -3,7 +3,8 @@
 # Each test gets a temporary directory, a file-prefix family
 # colo_e2e_<case>_<pid>[_<name>], and a trap that stops only the processes
 # it started and removes their /var/run/dpdk/<prefix> directories.
-# meson provides COLO_PROXY, COLO_SRCDIR and COLO_BUILDDIR. Exit 77 = skip.
+# meson provides COLO_PROXY, COLO_SRCDIR and COLO_BUILDDIR. Exit 77 = skip;
+# under CI=true or COLO_REQUIRE_ALL=1 a skip is a failure (exit 1).
 #
 #   e2e_init CASE                 checks, temp dir ($E2E_TMP), prefix ($E2E_PREFIX), trap
 #   e2e_prefix NAME               another file-prefix of this test (cleaned up too)
@@ -23,6 +24,10 @@
 E2E_PIDS=""
 
 e2e_skip() {
+    if [ "${CI:-}" = true ] || [ "${COLO_REQUIRE_ALL:-0}" = 1 ]; then
+        echo "SKIP not allowed (CI=true or COLO_REQUIRE_ALL=1): ${E2E_CASE:-$0}: $*" >&2
+        exit 1
+    fi
     echo "SKIP: $*" >&2
     exit 77
 }

@@ -4,10 +4,18 @@
 # sent through veth pairs in a private network namespace and captured by
 # tcpdump (the primary in nanosecond pcap, the secondary in microsecond
 # pcap), then explained. Needs root, ip, tcpdump; exit 77 skips otherwise.
-# meson passes COLO_EXPLAIN and COLO_SRCDIR.
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root" >&2; exit 77; }
-command -v ip >/dev/null && command -v tcpdump >/dev/null ||
-    { echo "SKIP: needs ip and tcpdump" >&2; exit 77; }
+# meson passes COLO_EXPLAIN and COLO_SRCDIR. Under CI=true or
+# COLO_REQUIRE_ALL=1 a skip is a failure.
+skip() {
+    if [ "${CI:-}" = true ] || [ "${COLO_REQUIRE_ALL:-0}" = 1 ]; then
+        echo "SKIP not allowed (CI=true or COLO_REQUIRE_ALL=1): colo_explain_tcpdump: $*" >&2
+        exit 1
+    fi
+    echo "SKIP: $*" >&2
+    exit 77
+}
+[ "$(id -u)" -eq 0 ] || skip "needs root"
+command -v ip >/dev/null && command -v tcpdump >/dev/null || skip "needs ip and tcpdump"
 
 ns=colo_explain_$$
 tmp=$(mktemp -d)
@@ -21,7 +29,7 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
-ip netns add "$ns" || { echo "SKIP: cannot create a network namespace" >&2; exit 77; }
+ip netns add "$ns" || skip "cannot create a network namespace"
 in_ns() {
     ip netns exec "$ns" "$@"
 }

@@ -55,12 +55,20 @@ struct rte_mbuf *frame_mbuf(struct rte_mempool *mp, const uint8_t *buf, size_t l
 struct rte_mbuf *frame_make(struct rte_mempool *mp, const struct frame_spec *s);
 
 /**
+ * The exit code of a unit test that cannot run (EAL does not start): 77
+ * (meson's "skipped"), or 1 under CI=true or COLO_REQUIRE_ALL=1, where a
+ * skip is a failure. Prints one line naming @p name and @p why.
+ */
+int frames_skip(const char *name, const char *why);
+
+/**
  * EAL init for unit tests: --no-huge --no-pci --no-shconf --no-telemetry
- * -m 256 --file-prefix=unit_<name>, logs quiet. Exits with 77 (skipped)
- * when the EAL cannot start.
+ * -m 256 --file-prefix=unit_<name>, logs quiet. Exits with frames_skip()'s
+ * code when the EAL cannot start.
  *
  * @return 0.
  */
+
 int frames_eal_init(const char *name);
 
 /** A pktmbuf pool of @p n mbufs with COLO_PKT_PRIV_SIZE private bytes; NULL on failure. */

@@ -15,6 +15,7 @@
 #include <rte_log.h>
 
 #include "colo_log.h"
+#include "frames.h"
 
 static void
 test_colo_level_reaches_modules(void)
@@ -67,10 +68,8 @@ main(void)
 	CU_pSuite suite;
 	unsigned int failed;
 
-	if (rte_eal_init(RTE_DIM(argv), argv) < 0) {
-		fprintf(stderr, "EAL cannot start (%s): skipping\n", rte_strerror(rte_errno));
-		return 77;
-	}
+	if (rte_eal_init(RTE_DIM(argv), argv) < 0)
+		return frames_skip("log", rte_strerror(rte_errno));
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 1;
 	suite = CU_add_suite("log", NULL, NULL);
