@@ -22,7 +22,8 @@
 # (primary CPU 0, secondary CPU 1); the QEMU processes are not pinned and
 # take the time the pollers leave (TCG guests mostly idle). COLO_VM_QEMU_CPUS
 # pins them (a taskset list) to measure other placements; COLO_VM_XFER_SECS
-# bounds each transfer (140 s); COLO_VM_KEEP=DIR keeps the logs.
+# bounds each transfer (140 s), COLO_VM_SECS every process (280 s);
+# COLO_VM_KEEP=DIR keeps the logs.
 . "$COLO_SRCDIR/tests/e2e/lib.sh"
 . "$COLO_SRCDIR/tests/vm/lib.sh"
 export PYTHONDONTWRITEBYTECODE=1
@@ -50,6 +51,8 @@ CLI_MAC=52:54:00:c0:10:01
 QEMU_CPUS=${COLO_VM_QEMU_CPUS:-}
 # The bound of one curl transfer (a stalled flow fails the test after it).
 XFER_SECS=${COLO_VM_XFER_SECS:-140}
+# The bound of every process (meson stops the test at 300 s anyway).
+PROC_SECS=${COLO_VM_SECS:-280}
 s='d["/colo/stats"]'
 
 # Variant knobs: the net_vhost devargs and the guests' options.
@@ -66,6 +69,7 @@ mq)
     ;;
 esac
 [ -z "$QEMU_CPUS" ] || GUEST_OPTS="$GUEST_OPTS cpus=$QEMU_CPUS"
+GUEST_OPTS="$GUEST_OPTS secs=$PROC_SECS"
 
 ns_cleanup() {
     _rc=$?
@@ -127,7 +131,7 @@ proxies() {
     ts=q${id}s
     rm -f "$t/memif.sock"
     # shellcheck disable=SC2046
-    e2e_start primary 280 "$COLO_PROXY" $(e2e_eal "$P_PFX") --lcores 0@0,1@0 \
+    e2e_start primary "$PROC_SECS" "$COLO_PROXY" $(e2e_eal "$P_PFX") --lcores 0@0,1@0 \
         --vdev "net_vhost0,iface=$t/pvm.sock$VHOST_ARGS" \
         --vdev "net_memif0,role=server,socket=$t/memif.sock" \
         --vdev "net_tap1,iface=${tp}o" -- \
@@ -136,7 +140,7 @@ proxies() {
     P_PID=$E2E_PID
     e2e_wait_telemetry "$P_PFX"
     # shellcheck disable=SC2046
-    e2e_start secondary 280 "$COLO_PROXY" $(e2e_eal "$S_PFX") --lcores 0@1,1@1 \
+    e2e_start secondary "$PROC_SECS" "$COLO_PROXY" $(e2e_eal "$S_PFX") --lcores 0@1,1@1 \
         --vdev "net_vhost0,iface=$t/svm.sock$VHOST_ARGS" \
         --vdev "net_memif0,role=client,socket=$t/memif.sock" \
         --vdev "net_tap1,iface=${ts}o" -- \
