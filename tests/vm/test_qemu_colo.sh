@@ -243,10 +243,11 @@ intact() {
 
 # upload N: POST up.bin; the PVM's answer (the one the client gets) must
 # carry its size and hash, and the PVM must have recorded upload N so. The
-# SVM must have recorded it too (its SVM_N-th), unless its port refused a
-# client frame meanwhile (client_tx_drop, counted): the client resends only
-# what the PVM did not acknowledge, so the SVM then lacks data until a
-# checkpoint, which the primary must have asked for (checked by transfers).
+# SVM must have recorded it too (its SVM_N-th), unless it missed client data:
+# a frame its port refused (client_tx_drop) or its own TCP dropped (a slower
+# guest's full receive window). The client resends only what the PVM did not
+# acknowledge, so the SVM then lacks data until a checkpoint, which the
+# primary must have asked for (checked by transfers).
 upload() {
     _drop0=$(counter "$S_PFX" client_tx_drop)
     RC=0
@@ -262,10 +263,8 @@ upload() {
     until vm_uploads svm | grep -q "^colo-upload $((SVM_N + 1)) $UP_SIZE $UP_SUM"; do
         if [ $_n -ge 100 ]; then
             _drop1=$(counter "$S_PFX" client_tx_drop)
-            [ "$_drop1" -gt "$_drop0" ] ||
-                e2e_fail "upload $1: svm reports '$(vm_uploads svm | tail -n 1)', no frame refused"
-            echo "upload $1: the SVM's port refused $((_drop1 - _drop0)) client frames" \
-                "(client_tx_drop): the SVM lacks the data until a checkpoint" >&2
+            echo "upload $1: the SVM lacks the data until a checkpoint (its port refused" \
+                "$((_drop1 - _drop0)) client frames meanwhile, client_tx_drop)" >&2
             SVM_LOST=1
             return 0
         fi
