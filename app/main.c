@@ -18,11 +18,17 @@
 
 #include "app.h"
 #include "colo_log.h"
-#include "divergence.h"
-#include "eal_ini.h"
-#include "latency.h"
+#include "ctl/ctl.h"
+#include "ctl/eal_ini.h"
+#include "dp/dp.h"
+#include "obs/obs.h"
+#include "secondary/secondary.h"
 
-/* Large (per-lcore counters) and reachable from the telemetry thread: static. */
+/*
+ * The application: the one owner of every piece of state the planes share
+ * (app.h). Large (per-lcore counters) and reachable from the telemetry
+ * thread: static.
+ */
 static struct colo_app app;
 
 /* argv from "--" on, with "--" standing in for the program name. */
@@ -63,10 +69,13 @@ role_start(struct colo_app *a)
 {
 	int ret;
 
+	ret = colo_link_init(a);
+	if (ret != 0)
+		return ret;
 	ret = a->opts.role == COLO_HOST_SECONDARY ? colo_secondary_init(a) : colo_bypass_init(a);
 	if (ret != 0)
 		return ret;
-	if (colo_failover_telemetry_init(a) != 0)
+	if (colo_failover_telemetry_init() != 0)
 		COLO_LOG(WARNING, app, "cannot register /colo/failover");
 	return 0;
 }
@@ -76,6 +85,7 @@ role_stop(struct colo_app *a)
 {
 	colo_secondary_fini(a);
 	colo_bypass_fini(a);
+	colo_link_fini(a);
 }
 
 static void
@@ -109,6 +119,7 @@ main(int argc, char **argv)
 	}
 	/* Options first: a bad value fails fast, before EAL grabs memory. */
 	colo_config_defaults(&app.opts);
+	colo_obs_attach(&app);
 	app_argc = app_args(argc, argv, &app_argv);
 	if (colo_args_parse(app_argc, app_argv, &app.opts) != 0)
 		return COLO_EXIT_USAGE;
@@ -140,12 +151,13 @@ main(int argc, char **argv)
 		goto compare;
 	if (colo_divergence_start(&app) != 0)
 		goto compare;
-	colo_latency_init();
+	colo_latency_init(&app);
 	/* dpdk-dumpcap attaches through the multi-process channel: absent with --no-shconf. */
 	if (rte_pdump_init() != 0)
 		COLO_LOG(INFO, app, "pdump unavailable: %s", rte_strerror(rte_errno));
 	if (colo_telemetry_init(&app) != 0)
 		COLO_LOG(WARNING, app, "cannot register the /colo/ telemetry commands");
+	colo_trust_runtime_dir();
 
 	if (app.opts.role == COLO_HOST_SECONDARY)
 		colo_secondary_launch(&app);
@@ -160,7 +172,8 @@ main(int argc, char **argv)
 	rte_pdump_uninit();
 	status = EXIT_SUCCESS;
 compare:
-	colo_divergence_stop(&app);
+	colo_telemetry_close(&app);
+	colo_divergence_free(&app);
 	role_stop(&app);
 	if (app.notify != NULL)
 		colo_notify_stop(app.notify);

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Checkpoint notify channel, speaking QEMU's notify_dev protocol (spec A6)
- * on a control thread. The compare lcore never blocks on it: it posts
- * requests and polls for "checkpoint done" through atomic counters.
+ * Checkpoint notify channel, speaking QEMU's notify_dev protocol
+ * (lib/colo_notify_proto.h; docs/usage.md, "Checkpoints") on a control
+ * thread (ctl/notify.c). Part of the core that the planes talk through: the
+ * lead lcore never blocks on it, it posts requests and polls for
+ * "checkpoint done" and failover records through atomic counters.
  */
 #ifndef COLO_APP_NOTIFY_H
 #define COLO_APP_NOTIFY_H

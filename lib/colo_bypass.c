@@ -49,37 +49,6 @@ struct colo_bypass {
 /* How often colo_bypass_synchronize() looks at the reader. */
 #define SYNC_POLL_NS 100000
 
-static const struct {
-	const char *name;
-	uint8_t proto;
-} proto_names[] = {
-	{ "tcp", IPPROTO_TCP },
-	{ "udp", IPPROTO_UDP },
-	{ "icmp", IPPROTO_ICMP },
-	{ "icmpv6", IPPROTO_ICMPV6 },
-	{ "sctp", IPPROTO_SCTP },
-	{ "dccp", IPPROTO_DCCP },
-	{ "udplite", IPPROTO_UDPLITE },
-	{ "gre", IPPROTO_GRE },
-	{ "esp", IPPROTO_ESP },
-	{ "ah", IPPROTO_AH },
-};
-
-/* Protocols whose key carries real ports (spec A4 puts SPIs there for ESP/AH). */
-static inline bool
-proto_has_ports(uint8_t proto)
-{
-	switch (proto) {
-	case IPPROTO_TCP:
-	case IPPROTO_UDP:
-	case IPPROTO_SCTP:
-	case IPPROTO_DCCP:
-	case IPPROTO_UDPLITE:
-		return true;
-	default:
-		return false;
-	}
-}
 
 static int fail(char *err, size_t err_len, const char *fmt, ...) __rte_format_printf(3, 4);
 
@@ -126,9 +95,10 @@ parse_proto(const char *v, struct colo_bypass_rule *r, char *err, size_t err_len
 
 	if (strcmp(v, "any") == 0)
 		return 0;
-	for (i = 0; i < RTE_DIM(proto_names); i++) {
-		if (strcmp(v, proto_names[i].name) == 0) {
-			r->proto = proto_names[i].proto;
+	/* Names from the one protocol table (colo_pkt.h), as keys show them. */
+	for (i = 0; i < RTE_DIM(colo_protos); i++) {
+		if (colo_protos[i].name != NULL && strcmp(v, colo_protos[i].name) == 0) {
+			r->proto = (uint8_t)i;
 			r->fields |= COLO_BYPASS_F_PROTO;
 			return 0;
 		}
@@ -326,7 +296,7 @@ rule_check(const struct colo_bypass_rule *r, char *err, size_t err_len)
 	if (((r->fields & COLO_BYPASS_F_SPORT) && r->sport_lo > r->sport_hi) ||
 			((r->fields & COLO_BYPASS_F_DPORT) && r->dport_lo > r->dport_hi))
 		return fail(err, err_len, "low port above high port");
-	if (ports && (r->fields & COLO_BYPASS_F_PROTO) && !proto_has_ports(r->proto))
+	if (ports && (r->fields & COLO_BYPASS_F_PROTO) && !colo_proto_has_ports(r->proto))
 		return fail(err, err_len,
 				"proto %u has no ports (ports need tcp/udp/sctp/dccp/udplite)",
 				r->proto);
@@ -386,21 +356,10 @@ append(char *buf, size_t len, size_t *off, const char *fmt, ...)
 	return true;
 }
 
-static const char *
-proto_name(uint8_t proto)
-{
-	unsigned int i;
-
-	for (i = 0; i < RTE_DIM(proto_names); i++)
-		if (proto_names[i].proto == proto)
-			return proto_names[i].name;
-	return NULL;
-}
-
 static bool
 append_proto(char *buf, size_t len, size_t *off, uint8_t proto)
 {
-	const char *name = proto_name(proto);
+	const char *name = colo_protos[proto].name;
 
 	if (name != NULL)
 		return append(buf, len, off, ",proto=%s", name);
@@ -629,7 +588,7 @@ rule_match(const struct crule *c, const struct colo_key *key, uint16_t sp, uint1
 	if (r->family != 0 && key->family != r->family)
 		return false;
 	if ((r->fields & (COLO_BYPASS_F_SPORT | COLO_BYPASS_F_DPORT)) &&
-			!proto_has_ports(key->proto))
+			!colo_proto_has_ports(key->proto))
 		return false;
 	return oriented_match(c, key->src, sp, key->dst, dp) ||
 	       oriented_match(c, key->dst, dp, key->src, sp);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Checkpoint request coalescing, epoch and history (spec B6). Written by the
+ * Checkpoint request coalescing, epoch and history (docs/semantics.md C5-C7). Written by the
  * compare lcore only. The history is read by the telemetry thread through a
  * per-record sequence counter: odd while the record is being rewritten.
  */
@@ -15,6 +15,8 @@ colo_ckpt_init(struct colo_ckpt *ck, uint64_t tsc_hz)
 {
 	memset(ck, 0, sizeof(*ck));
 	ck->tsc_hz = tsc_hz;
+	ck->log_limit.interval = tsc_hz;
+	ck->log_limit.burst = COLO_CKPT_LOG_PER_SEC;
 }
 
 /* One INFO line per request, at most COLO_CKPT_LOG_PER_SEC a second: a
@@ -24,22 +26,14 @@ static void
 log_request(struct colo_ckpt *ck, const struct colo_ckpt_record *rec)
 {
 	char key_text[128];
+	uint64_t suppressed;
 
-	if (rec->tsc - ck->log_window_tsc >= ck->tsc_hz) {
-		ck->log_window_tsc = rec->tsc;
-		ck->log_in_window = 0;
-	}
-	if (ck->log_in_window >= COLO_CKPT_LOG_PER_SEC) {
-		ck->log_suppressed++;
+	if (!colo_log_limit_pass(&ck->log_limit, rec->tsc, &suppressed))
 		return;
-	}
-	ck->log_in_window++;
 	colo_key_format(&rec->key, key_text, sizeof(key_text));
-	if (ck->log_suppressed != 0) {
+	if (suppressed != 0)
 		COLO_LOG(INFO, ckpt, "%" PRIu64 " checkpoint requests not logged (rate limit)",
-				ck->log_suppressed);
-		ck->log_suppressed = 0;
-	}
+				suppressed);
 	COLO_LOG(INFO, ckpt, "checkpoint request %" PRIu64 ": %s on %s, offset %d, seq %u",
 			rec->id, colo_ckpt_reason_name(rec->reason), key_text, rec->offset,
 			rec->tcp_seq);

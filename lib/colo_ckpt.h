@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "colo_log.h"
 #include "colo_pkt.h"
 #include "colo_stats.h"
 
@@ -39,9 +40,7 @@ struct colo_ckpt {
 	uint64_t nb_requests;	/**< issued (not coalesced); compare lcore writes */
 	uint64_t outstanding_since_tsc;
 	uint64_t tsc_hz;
-	uint64_t log_window_tsc;  /**< start of the current one-second log window */
-	uint32_t log_in_window;	  /**< lines logged in it */
-	uint64_t log_suppressed;  /**< requests not logged since the last line */
+	struct colo_log_limit log_limit; /**< request lines: COLO_CKPT_LOG_PER_SEC a second */
 	struct colo_ckpt_record hist[COLO_CKPT_HISTORY];
 	uint32_t hist_seq[COLO_CKPT_HISTORY]; /**< odd while hist[i] is being written */
 };

@@ -25,13 +25,12 @@ ops_find(const struct colo_pkt_meta *meta)
 	/* Fragments carry no L4 header to compare field by field. */
 	if (meta->flags & COLO_PKT_F_FRAG)
 		return &colo_compare_other_ops;
-	switch (meta->key.proto) {
-	case IPPROTO_TCP:
+	switch (colo_proto_class(meta->key.proto)) {
+	case COLO_PROTO_TCP:
 		return &colo_compare_tcp_ops;
-	case IPPROTO_UDP:
+	case COLO_PROTO_UDP:
 		return &colo_compare_udp_ops;
-	case IPPROTO_ICMP:
-	case IPPROTO_ICMPV6:
+	case COLO_PROTO_ICMP:
 		return &colo_compare_icmp_ops;
 	default:
 		return &colo_compare_other_ops;
@@ -115,6 +114,21 @@ colo_release(struct colo_ctx *ctx, struct rte_mbuf *m, enum colo_release_reason 
 	ctx->out_buf[ctx->nb_out++] = m;
 	if (ctx->nb_out == COLO_OUT_BATCH)
 		out_flush(ctx);
+}
+
+void
+colo_ctx_release_burst(struct colo_ctx *ctx, struct rte_mbuf **pkts, uint16_t n,
+		enum colo_release_reason why)
+{
+	uint16_t i;
+
+	colo_stat_add(&ctx->st->release[why], n);
+	for (i = 0; i < n; i++) {
+		ctx->out_buf[ctx->nb_out++] = pkts[i];
+		if (ctx->nb_out == COLO_OUT_BATCH)
+			out_flush(ctx);
+	}
+	out_flush(ctx);
 }
 
 void
@@ -233,7 +247,7 @@ conn_get(struct colo_ctx *ctx, const struct colo_pkt_meta *meta, uint64_t now, b
 
 	pos = colo_conn_add(ctx->conns, &meta->key, meta->hash, now);
 	if (pos == -ENOSPC) {
-		/* Spec B5: never wipe; the least recently active connection goes. */
+		/* docs/semantics.md C4: never wipe; the least recently active connection goes. */
 		uint32_t victim = colo_conn_oldest(ctx->conns);
 
 		if (ctx->st->ctr[COLO_CONN_EVICTED] == 0)
@@ -253,7 +267,8 @@ conn_get(struct colo_ctx *ctx, const struct colo_pkt_meta *meta, uint64_t now, b
 }
 
 /* Frames that never reach a connection: non-IP (unless compared by policy)
- * and malformed. Spec B2: primaries pass uncompared, secondaries are dropped. */
+ * and malformed. docs/semantics.md A3, A4, A6: primaries pass uncompared, secondaries are
+ * dropped. */
 static void
 uncompared(struct colo_ctx *ctx, struct rte_mbuf *m, const struct colo_pkt_meta *meta)
 {
@@ -288,7 +303,7 @@ conn_packet(struct colo_ctx *ctx, uint32_t idx, struct rte_mbuf *m, uint64_t now
 	if (unlikely(meta->epoch != ctx->ckpt.epoch)) {
 		/* Received before the last checkpoint, which already brought the
 		 * secondary in step: the primary goes out uncompared, and a stale
-		 * secondary must not cause a second checkpoint (spec B6). */
+		 * secondary must not cause a second checkpoint (docs/semantics.md C7). */
 		if (side == COLO_SIDE_PRIMARY) {
 			if (conn->ops->accept != NULL)
 				conn->ops->accept(conn, m);
@@ -439,7 +454,7 @@ scan_timeouts(struct colo_ctx *ctx, uint64_t now)
 			if (tsc != UINT64_MAX && age_tsc(now, tsc) >= ctx->timeout_tsc)
 				trigger(ctx, idx, COLO_CKPT_TIMEOUT_SECONDARY, -1, 0, now);
 		}
-		idx = conn->busy_next;
+		idx = conn->busy.next;
 	}
 }
 
@@ -485,7 +500,7 @@ flush_all(struct colo_ctx *ctx, enum colo_release_reason rel, enum colo_discard_
 	uint32_t idx = colo_conn_busy_first(ctx->conns);
 
 	while (idx != COLO_CONN_NONE) {
-		uint32_t next = colo_conn_at(ctx->conns, idx)->busy_next;
+		uint32_t next = colo_conn_at(ctx->conns, idx)->busy.next;
 
 		conn_flush_idx(ctx, idx, rel, dis);
 		idx = next;
@@ -527,7 +542,7 @@ colo_ctx_free(struct colo_ctx *ctx)
 		}
 		while ((m = colo_pktq_pop(&conn->q[COLO_SIDE_SECONDARY])) != NULL)
 			colo_discard(ctx, m, COLO_DISCARD_SHUTDOWN);
-		idx = conn->busy_next;
+		idx = conn->busy.next;
 	}
 	out_flush(ctx);
 	colo_divergence_history_free(ctx);

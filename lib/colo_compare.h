@@ -49,6 +49,15 @@ uint16_t colo_compare_burst(struct colo_ctx *ctx, struct rte_mbuf **pkts, uint16
 		uint64_t now_tsc);
 
 /**
+ * Release @p n primaries that skip the comparison (bypassed flows, or all
+ * of them after a failover) to the release ring, counted as @p why, in
+ * order after what was released before. The context is the ring's only
+ * producer: frames that do not fit are counted as drop_out_full and freed.
+ */
+void colo_ctx_release_burst(struct colo_ctx *ctx, struct rte_mbuf **pkts, uint16_t n,
+		enum colo_release_reason why);
+
+/**
  * Periodic work: trigger checkpoints for packets older than compare_timeout,
  * and remove idle and closed connections. Call every expired_scan_cycle.
  */

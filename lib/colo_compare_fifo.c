@@ -2,7 +2,7 @@
 /*
  * FIFO engines: UDP, ICMP/ICMPv6, other IP protocols and (by policy) non-IP.
  * Per connection, the oldest primary is matched with the oldest secondary,
- * so release order is always arrival order (spec B4; QEMU 7+ tries the
+ * so release order is always arrival order (docs/semantics.md U2; QEMU 7+ tries the
  * newest primary first). The engines differ only in which bytes must match.
  */
 #include <errno.h>
@@ -10,7 +10,7 @@
 #include "colo_compare_priv.h"
 
 /* Byte offsets of fields that differ between two correct VMs and are
- * never compared (spec B4): derived checksums, TTL/hop limit, IP-ID and
+ * never compared (docs/semantics.md U1, U5, O1): derived checksums, TTL/hop limit, IP-ID and
  * the IPv6 flow label (Linux derives it from a per-boot random seed). */
 #define IP4_ID_OFF 4
 #define IP4_TTL_OFF 8
@@ -164,12 +164,32 @@ fifo_compare(struct colo_ctx *ctx, struct colo_conn *conn)
 			COLO_VERDICT_HOLD);
 }
 
+/*
+ * UDP and ICMP stop at the first differing pair, the heads, and compare
+ * from the L4 header on, where the two IP headers may differ in length
+ * (IPv4 options): the same place in the secondary's L4 header.
+ */
+static int
+l4_locate(const struct colo_conn *c, const struct colo_verdict *v, const struct rte_mbuf *pkt[2],
+		int32_t offset[2])
+{
+	pkt[COLO_SIDE_PRIMARY] = c->q[COLO_SIDE_PRIMARY].head;
+	pkt[COLO_SIDE_SECONDARY] = c->q[COLO_SIDE_SECONDARY].head;
+	if (pkt[COLO_SIDE_PRIMARY] == NULL || pkt[COLO_SIDE_SECONDARY] == NULL)
+		return -ENOENT;
+	offset[COLO_SIDE_PRIMARY] = v->offset;
+	offset[COLO_SIDE_SECONDARY] = colo_pkt_meta(pkt[COLO_SIDE_SECONDARY])->l4_off +
+				      (v->offset - colo_pkt_meta(pkt[COLO_SIDE_PRIMARY])->l4_off);
+	return 0;
+}
+
 const struct colo_compare_ops colo_compare_udp_ops = {
 	.name = "udp",
 	.mismatch_reason = COLO_CKPT_MISMATCH_UDP,
 	.enqueue = fifo_enqueue,
 	.compare = fifo_compare,
 	.diff = udp_diff,
+	.locate = l4_locate,
 };
 
 const struct colo_compare_ops colo_compare_icmp_ops = {
@@ -178,6 +198,7 @@ const struct colo_compare_ops colo_compare_icmp_ops = {
 	.enqueue = fifo_enqueue,
 	.compare = fifo_compare,
 	.diff = icmp_diff,
+	.locate = l4_locate,
 };
 
 const struct colo_compare_ops colo_compare_other_ops = {

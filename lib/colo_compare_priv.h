@@ -19,7 +19,7 @@
 /** Packets collected before one enqueue to the out ring. */
 #define COLO_OUT_BATCH 64
 
-/** How one comparison ended (issue 2: exactly one of these). */
+/** How one comparison ended: exactly one of these. */
 enum colo_verdict_kind {
 	COLO_VERDICT_RELEASE = 0, /**< everything comparable matched; nothing waits */
 	COLO_VERDICT_HOLD,	  /**< something waits for the other side or an ACK */
@@ -76,6 +76,13 @@ struct colo_compare_ops {
 	/** Reason to report when primary @p m waited too long. May be NULL
 	 *  (COLO_CKPT_TIMEOUT_PRIMARY). */
 	uint8_t (*timeout_reason)(const struct colo_conn *conn, const struct rte_mbuf *m);
+	/** Divergence report (colo_divergence.c): the frames a MISMATCH verdict @p v
+	 *  compared, in @p pkt, and the first differing byte in each, in @p offset
+	 *  (both indexed by enum colo_side). Return 0, or -ENOENT when they are no
+	 *  longer queued. May be NULL: the queue heads, compared from the frame
+	 *  start (the same offset in both). */
+	int (*locate)(const struct colo_conn *conn, const struct colo_verdict *v,
+			const struct rte_mbuf *pkt[2], int32_t offset[2]);
 };
 
 extern const struct colo_compare_ops colo_compare_tcp_ops;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * TCP engine (spec B3): the two sides are compared as byte streams in
+ * TCP engine (docs/semantics.md T1-T16): the two sides are compared as byte streams in
  * sequence space. A verification point (tcp_verified) advances over ranges
  * that both sides cover with equal bytes, whatever the segmentation and
  * arrival order. The secondary queue is sorted by sequence number; the
@@ -259,7 +259,7 @@ verify(struct colo_ctx *ctx, struct colo_conn *c)
 }
 
 /* Release primaries from the head while they are verified and their ACK is
- * not ahead of the secondary's (spec B3: an ACK lag holds, it is no
+ * not ahead of the secondary's (docs/semantics.md T7: an ACK lag holds, it is no
  * mismatch). Stops at the first one that must wait, so the client sees the
  * primary's own order, retransmissions included. */
 static void
@@ -338,6 +338,60 @@ tcp_timeout_reason(const struct colo_conn *c, const struct rte_mbuf *m)
 	return COLO_CKPT_TIMEOUT_PRIMARY;
 }
 
+/* Whether @p seq lies in @p m's sequence space [seq, seq + len), modulo 2^32. */
+static bool
+seq_covers(const struct rte_mbuf *m, uint32_t seq)
+{
+	const struct colo_pkt_meta *pm = colo_pkt_meta(m);
+
+	return seq - pm->tcp_seq < colo_pkt_tcp_seq_len(pm);
+}
+
+/* Frame offset of sequence number @p seq in segment @p m: a payload byte,
+ * or the flags byte when @p seq is the segment's SYN or FIN. */
+static int32_t
+seq_offset(const struct rte_mbuf *m, uint32_t seq)
+{
+	struct seg sg;
+
+	seg_of(colo_pkt_meta(m), &sg);
+	return primary_offset(colo_pkt_meta(m), &sg, seq);
+}
+
+/*
+ * The frames a mismatch compared. The secondary: the differing byte lies
+ * in the first unverified secondary segment, and the queue is sorted by
+ * sequence, so the first one covering it is the one compared (earlier ones
+ * end at or before the verified point). The primary: one covering the
+ * byte at the verdict's frame offset. Primaries are queued in arrival
+ * order, so an earlier arrival (a retransmission, a lone FIN or SYN) may
+ * cover the byte too, with the offset past its end. Found by
+ * tests/fuzz/fuzz_compare; regression test in tests/unit/test_regress.c.
+ */
+static int
+tcp_locate(const struct colo_conn *c, const struct colo_verdict *v,
+		const struct rte_mbuf *pkt[2], int32_t offset[2])
+{
+	const struct rte_mbuf *m;
+
+	pkt[COLO_SIDE_PRIMARY] = pkt[COLO_SIDE_SECONDARY] = NULL;
+	for (m = c->q[COLO_SIDE_PRIMARY].head; m != NULL; m = colo_pkt_meta(m)->next)
+		if (seq_covers(m, v->tcp_seq) && seq_offset(m, v->tcp_seq) == v->offset) {
+			pkt[COLO_SIDE_PRIMARY] = m;
+			break;
+		}
+	for (m = c->q[COLO_SIDE_SECONDARY].head; m != NULL; m = colo_pkt_meta(m)->next)
+		if (seq_covers(m, v->tcp_seq)) {
+			pkt[COLO_SIDE_SECONDARY] = m;
+			break;
+		}
+	if (pkt[COLO_SIDE_PRIMARY] == NULL || pkt[COLO_SIDE_SECONDARY] == NULL)
+		return -ENOENT;
+	offset[COLO_SIDE_PRIMARY] = v->offset;
+	offset[COLO_SIDE_SECONDARY] = seq_offset(pkt[COLO_SIDE_SECONDARY], v->tcp_seq);
+	return 0;
+}
+
 const struct colo_compare_ops colo_compare_tcp_ops = {
 	.name = "tcp",
 	.mismatch_reason = COLO_CKPT_MISMATCH_TCP,
@@ -346,4 +400,5 @@ const struct colo_compare_ops colo_compare_tcp_ops = {
 	.diff = NULL,
 	.accept = tcp_accept,
 	.timeout_reason = tcp_timeout_reason,
+	.locate = tcp_locate,
 };

@@ -54,8 +54,8 @@ colo_conn_table_create(const char *name, uint32_t max_conns, int socket_id)
 	if (t->hash == NULL)
 		goto fail;
 	t->capacity = max_conns;
-	t->lru_head = t->lru_tail = COLO_CONN_NONE;
-	t->busy_head = COLO_CONN_NONE;
+	colo_ilist_init(&t->lru);
+	colo_ilist_init(&t->busy);
 	return t;
 fail:
 	COLO_LOG(ERR, conn, "cannot create connection table %s for %u connections: %s", name,
@@ -118,8 +118,8 @@ colo_conn_add(struct colo_conn_table *t, const struct colo_key *key, uint32_t ha
 	c->flags = COLO_CONN_F_USED;
 	c->proto = key->proto;
 	c->last_tsc = now_tsc;
-	c->busy_prev = c->busy_next = COLO_CONN_NONE;
-	colo_conn_lru_append(t, pos);
+	c->busy.prev = c->busy.next = COLO_CONN_NONE;
+	colo_ilist_append(&t->lru, t->conns, lru, pos);
 	t->count++;
 	return pos;
 }
@@ -131,7 +131,7 @@ colo_conn_del(struct colo_conn_table *t, uint32_t idx)
 	const void *key;
 
 	colo_conn_busy_del(t, idx);
-	colo_conn_lru_unlink(t, idx);
+	colo_ilist_unlink(&t->lru, t->conns, lru, idx);
 	if (rte_hash_get_key_with_position(t->hash, idx, (void **)(uintptr_t)&key) == 0)
 		rte_hash_del_key(t->hash, key);
 	c->flags = 0;

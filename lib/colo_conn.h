@@ -15,6 +15,7 @@
 #include <rte_hash.h>
 #include <rte_mbuf.h>
 
+#include "colo_ilist.h"
 #include "colo_pkt.h"
 
 struct colo_compare_ops;
@@ -34,7 +35,7 @@ struct colo_pktq {
 #define COLO_CONN_F_BUSY 0x20	    /**< on the busy list (has queued packets) */
 
 /** Sentinel index for the intrusive lists. */
-#define COLO_CONN_NONE UINT32_MAX
+#define COLO_CONN_NONE COLO_ILIST_NONE
 
 /**
  * One connection. All fields are written by the owning compare lcore only;
@@ -45,8 +46,8 @@ struct colo_conn {
 	const struct colo_compare_ops *ops; /**< engine, chosen once at creation */
 	uint64_t last_tsc;		/**< last packet of either side */
 	uint64_t verified_bytes;	/**< payload bytes verified equal */
-	uint32_t lru_prev, lru_next;	/**< activity order, oldest first */
-	uint32_t busy_prev, busy_next;	/**< connections with queued packets */
+	struct colo_ilink lru;		/**< activity order, oldest first */
+	struct colo_ilink busy;		/**< connections with queued packets */
 	uint32_t tcp_verified;		/**< TCP: first sequence number not yet verified */
 	uint32_t tcp_sec_ack;		/**< TCP: highest ACK seen from the secondary */
 	uint8_t flags;			/**< COLO_CONN_F_* */
@@ -65,8 +66,8 @@ struct colo_conn_table {
 	struct colo_conn *conns;	/**< indexed by rte_hash position */
 	uint32_t capacity;
 	uint32_t count;
-	uint32_t lru_head, lru_tail;	/**< oldest, youngest */
-	uint32_t busy_head;
+	struct colo_ilist lru;		/**< oldest to youngest */
+	struct colo_ilist busy;		/**< connections with queued packets */
 };
 
 /**
@@ -120,59 +121,26 @@ colo_conn_at(const struct colo_conn_table *t, uint32_t idx)
 /** Key of connection @p idx. */
 const struct colo_key *colo_conn_key(const struct colo_conn_table *t, uint32_t idx);
 
-/* LRU list internals, for colo_conn_touch(), colo_conn_add() and colo_conn_del(). */
-static inline void
-colo_conn_lru_unlink(struct colo_conn_table *t, uint32_t idx)
-{
-	struct colo_conn *c = &t->conns[idx];
-
-	if (c->lru_prev != COLO_CONN_NONE)
-		t->conns[c->lru_prev].lru_next = c->lru_next;
-	else
-		t->lru_head = c->lru_next;
-	if (c->lru_next != COLO_CONN_NONE)
-		t->conns[c->lru_next].lru_prev = c->lru_prev;
-	else
-		t->lru_tail = c->lru_prev;
-}
-
-static inline void
-colo_conn_lru_append(struct colo_conn_table *t, uint32_t idx)
-{
-	struct colo_conn *c = &t->conns[idx];
-
-	c->lru_prev = t->lru_tail;
-	c->lru_next = COLO_CONN_NONE;
-	if (t->lru_tail != COLO_CONN_NONE)
-		t->conns[t->lru_tail].lru_next = idx;
-	else
-		t->lru_head = idx;
-	t->lru_tail = idx;
-}
-
 /** Mark activity at @p now_tsc: moves the connection to the young end of the LRU. */
 static inline void
 colo_conn_touch(struct colo_conn_table *t, uint32_t idx, uint64_t now_tsc)
 {
 	t->conns[idx].last_tsc = now_tsc;
-	if (t->lru_tail == idx)
-		return;
-	colo_conn_lru_unlink(t, idx);
-	colo_conn_lru_append(t, idx);
+	colo_ilist_move_tail(&t->lru, t->conns, lru, idx);
 }
 
 /** Index of the least recently active connection, or COLO_CONN_NONE. */
 static inline uint32_t
 colo_conn_oldest(const struct colo_conn_table *t)
 {
-	return t->lru_head;
+	return t->lru.head;
 }
 
 /** Next younger connection after @p idx in LRU order, or COLO_CONN_NONE. */
 static inline uint32_t
 colo_conn_younger(const struct colo_conn_table *t, uint32_t idx)
 {
-	return t->conns[idx].lru_next;
+	return t->conns[idx].lru.next;
 }
 
 /** Put @p idx on the busy list (connections with queued packets), once. */
@@ -184,11 +152,8 @@ colo_conn_busy_add(struct colo_conn_table *t, uint32_t idx)
 	if (c->flags & COLO_CONN_F_BUSY)
 		return;
 	c->flags |= COLO_CONN_F_BUSY;
-	c->busy_prev = COLO_CONN_NONE;
-	c->busy_next = t->busy_head;
-	if (t->busy_head != COLO_CONN_NONE)
-		t->conns[t->busy_head].busy_prev = idx;
-	t->busy_head = idx;
+	/* At the head: the scans visit the connections that became busy last first. */
+	colo_ilist_push(&t->busy, t->conns, busy, idx);
 }
 
 /** Take @p idx off the busy list, if it is there. */
@@ -200,20 +165,14 @@ colo_conn_busy_del(struct colo_conn_table *t, uint32_t idx)
 	if (!(c->flags & COLO_CONN_F_BUSY))
 		return;
 	c->flags &= ~COLO_CONN_F_BUSY;
-	if (c->busy_prev != COLO_CONN_NONE)
-		t->conns[c->busy_prev].busy_next = c->busy_next;
-	else
-		t->busy_head = c->busy_next;
-	if (c->busy_next != COLO_CONN_NONE)
-		t->conns[c->busy_next].busy_prev = c->busy_prev;
-	c->busy_prev = c->busy_next = COLO_CONN_NONE;
+	colo_ilist_unlink(&t->busy, t->conns, busy, idx);
 }
 
-/** First busy connection, or COLO_CONN_NONE; then follow conn->busy_next. */
+/** First busy connection, or COLO_CONN_NONE; then follow conn->busy.next. */
 static inline uint32_t
 colo_conn_busy_first(const struct colo_conn_table *t)
 {
-	return t->busy_head;
+	return t->busy.head;
 }
 
 /** Number of live connections. */

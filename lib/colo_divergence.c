@@ -19,7 +19,6 @@
 
 /* Offset of the flags byte in the TCP header, where the TCP engine reports
  * a SYN or FIN that sits at a different place on the two sides. */
-#define TCP_FLAGS_OFF 13
 
 /*
  * The last frames that left a context, each with a reference of its own.
@@ -105,63 +104,6 @@ colo_divergence_remember(struct colo_history *h, struct rte_mbuf *m)
 	h->slot[i].hash = colo_pkt_meta(m)->hash;
 }
 
-/* Whether @p seq lies in @p m's sequence space [seq, seq + len), modulo 2^32. */
-static bool
-tcp_covers(const struct rte_mbuf *m, uint32_t seq)
-{
-	const struct colo_pkt_meta *pm = colo_pkt_meta(m);
-
-	return seq - pm->tcp_seq < colo_pkt_tcp_seq_len(pm);
-}
-
-/*
- * The TCP engine compares the first unverified secondary segment, and the
- * differing byte lies in it: the secondary queue is sorted by sequence, so
- * the first queued segment covering it is the one compared (earlier ones end
- * at or before the verified point). Primaries: tcp_find_primary().
- */
-static const struct rte_mbuf *
-tcp_find(const struct colo_pktq *q, uint32_t seq)
-{
-	const struct rte_mbuf *m;
-
-	for (m = q->head; m != NULL; m = colo_pkt_meta(m)->next)
-		if (tcp_covers(m, seq))
-			return m;
-	return NULL;
-}
-
-/* Frame offset of sequence number @p seq in segment @p m: a payload byte,
- * or the flags byte when @p seq is the segment's SYN or FIN. */
-static int32_t
-tcp_offset(const struct rte_mbuf *m, uint32_t seq)
-{
-	const struct colo_pkt_meta *pm = colo_pkt_meta(m);
-	uint32_t data_start = pm->tcp_seq + !!(pm->flags & COLO_PKT_F_TCP_SYN);
-
-	if (seq - data_start < pm->payload_len)
-		return pm->payload_off + (int32_t)(seq - data_start);
-	return pm->l4_off + TCP_FLAGS_OFF;
-}
-
-/*
- * The primary the TCP engine compared: one covering @p seq at frame offset
- * @p offset. Primaries are queued in arrival order, so an earlier arrival
- * (a retransmission, a lone FIN or SYN) may cover @p seq too, and @p offset
- * could then lie past its end. Found by tests/fuzz/fuzz_compare; regression
- * test in tests/unit/test_regress.c.
- */
-static const struct rte_mbuf *
-tcp_find_primary(const struct colo_pktq *q, uint32_t seq, int32_t offset)
-{
-	const struct rte_mbuf *m;
-
-	for (m = q->head; m != NULL; m = colo_pkt_meta(m)->next)
-		if (tcp_covers(m, seq) && tcp_offset(m, seq) == offset)
-			return m;
-	return NULL;
-}
-
 /*
  * Up to @p max frames of @p side ahead of @p stop in @p q, the last ones
  * when there are more, appended to @p out. TCP queues are sorted by
@@ -245,7 +187,6 @@ colo_divergence_report(
 		struct colo_ctx *ctx, uint32_t idx, const struct colo_verdict *v, uint64_t now_tsc)
 {
 	struct colo_conn *conn = colo_conn_at(ctx->conns, idx);
-	const struct colo_pkt_meta *pm, *sm;
 	struct colo_divergence d;
 
 	if (ctx->divergence.cb == NULL || (conn->flags & COLO_CONN_F_MISMATCH))
@@ -257,29 +198,18 @@ colo_divergence_report(
 	/* The dispatcher triggers right after this call: a new request unless
 	 * one is outstanding, which this mismatch is then coalesced into. */
 	d.ckpt_id = ctx->ckpt.nb_requests + !ctx->ckpt.outstanding;
-	d.offset[COLO_SIDE_PRIMARY] = v->offset;
-	if (conn->ops == &colo_compare_tcp_ops) {
-		d.pkt[COLO_SIDE_PRIMARY] =
-				tcp_find_primary(&conn->q[COLO_SIDE_PRIMARY], v->tcp_seq, v->offset);
-		d.pkt[COLO_SIDE_SECONDARY] = tcp_find(&conn->q[COLO_SIDE_SECONDARY], v->tcp_seq);
-		if (d.pkt[COLO_SIDE_PRIMARY] == NULL || d.pkt[COLO_SIDE_SECONDARY] == NULL)
+	/* The engine knows which frames it compared and where they differ. */
+	if (conn->ops->locate != NULL) {
+		if (conn->ops->locate(conn, v, d.pkt, d.offset) != 0)
 			return;
-		d.offset[COLO_SIDE_SECONDARY] = tcp_offset(d.pkt[COLO_SIDE_SECONDARY], v->tcp_seq);
 	} else {
 		/* FIFO engines stop at the first differing pair: the heads. */
 		d.pkt[COLO_SIDE_PRIMARY] = conn->q[COLO_SIDE_PRIMARY].head;
 		d.pkt[COLO_SIDE_SECONDARY] = conn->q[COLO_SIDE_SECONDARY].head;
 		if (d.pkt[COLO_SIDE_PRIMARY] == NULL || d.pkt[COLO_SIDE_SECONDARY] == NULL)
 			return;
-		pm = colo_pkt_meta(d.pkt[COLO_SIDE_PRIMARY]);
-		sm = colo_pkt_meta(d.pkt[COLO_SIDE_SECONDARY]);
-		/* UDP and ICMP compare from the L4 header on, where the two IP
-		 * headers may differ in length (IPv4 options); the others compare
-		 * from the frame start with equal L2 headers. */
-		if (conn->ops == &colo_compare_udp_ops || conn->ops == &colo_compare_icmp_ops)
-			d.offset[COLO_SIDE_SECONDARY] = sm->l4_off + (v->offset - pm->l4_off);
-		else
-			d.offset[COLO_SIDE_SECONDARY] = v->offset;
+		d.offset[COLO_SIDE_PRIMARY] = v->offset;
+		d.offset[COLO_SIDE_SECONDARY] = v->offset;
 	}
 	d.nb_context = 0;
 	if (ctx->divergence.history != NULL)

@@ -67,13 +67,12 @@ colo_hist_proto_of(const struct colo_pkt_meta *pm)
 		return COLO_HIST_NONIP;
 	if (pm->class != COLO_CLASS_IP)
 		return COLO_HIST_OTHER;
-	switch (pm->l4proto) {
-	case IPPROTO_TCP:
+	switch (colo_proto_class(pm->l4proto)) {
+	case COLO_PROTO_TCP:
 		return COLO_HIST_TCP;
-	case IPPROTO_UDP:
+	case COLO_PROTO_UDP:
 		return COLO_HIST_UDP;
-	case IPPROTO_ICMP:
-	case IPPROTO_ICMPV6:
+	case COLO_PROTO_ICMP:
 		return COLO_HIST_ICMP;
 	default:
 		return COLO_HIST_OTHER;

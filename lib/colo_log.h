@@ -7,6 +7,9 @@
 #ifndef COLO_LOG_H
 #define COLO_LOG_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include <rte_log.h>
 
 extern int colo_logtype; /**< "colo": stands for every module, see colo_log_inherit() */
@@ -22,6 +25,46 @@ extern int colo_logtype_rewriter;
 #define COLO_LOG(level, module, fmt, ...)                                                  \
 	rte_log(RTE_LOG_##level, colo_logtype_##module, "colo." #module ": " fmt "\n",      \
 		##__VA_ARGS__)
+
+/**
+ * A log rate limiter: at most @c burst lines per window of @c interval
+ * (in the unit of the clock the caller passes: TSC ticks, ms). Set the two
+ * parameters, zero the rest; one writer.
+ */
+struct colo_log_limit {
+	uint64_t interval;    /**< length of a window */
+	unsigned int burst;   /**< lines per window */
+	unsigned int nb_in_window;
+	uint64_t window_end;
+	uint64_t suppressed; /**< lines refused since the last that passed */
+};
+
+/**
+ * May a line be logged at @p now? A window opens at the first line after
+ * the previous one ended.
+ *
+ * @param suppressed if not NULL, set when the line may be logged: how many
+ *   were refused since the previous one that was (say so in the log).
+ * @return true to log the line; false when this window's burst is spent
+ *   (the line is counted as suppressed).
+ */
+static inline bool
+colo_log_limit_pass(struct colo_log_limit *l, uint64_t now, uint64_t *suppressed)
+{
+	if (now >= l->window_end) {
+		l->window_end = now + l->interval;
+		l->nb_in_window = 0;
+	}
+	if (l->nb_in_window >= l->burst) {
+		l->suppressed++;
+		return false;
+	}
+	l->nb_in_window++;
+	if (suppressed != NULL)
+		*suppressed = l->suppressed;
+	l->suppressed = 0;
+	return true;
+}
 
 /**
  * Give every colo.<module> log type that is still at its registered level

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * notify_dev record encoding and the incremental decoder (spec A6). The
+ * notify_dev record encoding and the incremental decoder (docs/semantics.md N1-N5). The
  * decoder keeps at most sizeof(body) bytes of a record, so a hostile length
  * prefix costs no memory: oversized bodies are counted down, not stored.
  */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * QEMU's stream framing and notify_dev messages (spec A6): a 4-byte
+ * QEMU's stream framing and notify_dev messages (docs/semantics.md N1-N5): a 4-byte
  * big-endian length, then the message bytes. Encoding and an incremental
  * decoder only; the socket I/O is the app's. No allocation, no I/O, so the
  * decoder can be fed hostile bytes by a fuzzer or a unit test directly.

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Defaults follow QEMU's colo-compare where QEMU has the knob (spec A2). */
+/* Defaults follow QEMU's colo-compare where QEMU has the knob (compare_timeout 3 s, scan 1 s). */
 #define COLO_DEFAULT_COMPARE_TIMEOUT_MS 3000
 #define COLO_DEFAULT_SCAN_CYCLE_MS 1000
 #define COLO_DEFAULT_MAX_QUEUE 1024

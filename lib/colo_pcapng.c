@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "colo_file.h"
 #include "colo_pcapng.h"
 
 #define BT_SHB 0x0A0D0D0Au
@@ -165,7 +166,7 @@ colo_pcapng_open(const char *path, const char *const *if_names, unsigned int nb_
 	w->snaplen = snaplen != 0 ? snaplen : DEFAULT_SNAPLEN;
 	w->nb_if = nb_if;
 	w->max_bytes = max_bytes;
-	w->f = fopen(path, "wb");
+	w->f = colo_fopen_private(path, "wb"); /* client payloads: owner only */
 	if (w->f == NULL)
 		goto fail;
 	ok = put_shb(w->f);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Frame classification (spec B2): one bounds-checked pass over Ethernet,
+ * Frame classification (docs/semantics.md A1-A6): one bounds-checked pass over Ethernet,
  * up to two VLAN tags, IPv4/IPv6 and the L4 header, filling the metadata in
  * the mbuf private area. Comparison, connection lookup and release policy
  * belong to the compare engines; this file only says what the frame is.
@@ -27,7 +27,7 @@
  * rte_net_get_ptype() is not used: it reports a packet type but no reason
  * when a length lies (we count one per field), it does not bound the L4
  * payload by the IP length (Ethernet padding would become payload, the
- * QEMU bug of spec A5), and it returns neither the VLAN IDs nor the ports
+ * QEMU bug of docs/semantics.md T16, U4), and it returns neither the VLAN IDs nor the ports
  * the connection key needs, so a second walk would be required anyway.
  */
 
@@ -123,7 +123,7 @@ parse_udp(struct parse *p, uint32_t l4_off)
 
 /*
  * The L4 header at @p l4_off of a datagram ending at pm->l3_end. Ports are
- * filled as spec A4 defines them; protocols without ports keep 0 and their
+ * filled as struct colo_key defines them; protocols without ports keep 0 and their
  * whole L4 part counts as payload.
  */
 static int
@@ -210,7 +210,7 @@ parse_ipv4(struct parse *p, uint32_t l3_off)
 	ihl = (ip->version_ihl & RTE_IPV4_HDR_IHL_MASK) * RTE_IPV4_IHL_MULTIPLIER;
 	if (ihl < sizeof(*ip) || ihl > avail)
 		return COLO_PARSE_ERR_IP4_IHL;
-	/* Bytes after total_length are Ethernet padding, not payload (spec B2). */
+	/* Bytes after total_length are Ethernet padding, not payload (docs/semantics.md T16). */
 	tot = rte_be_to_cpu_16(ip->total_length);
 	if (tot < ihl || tot > avail)
 		return COLO_PARSE_ERR_IP4_LEN;
@@ -461,34 +461,26 @@ colo_pkt_classify_burst(struct rte_mbuf **pkts, unsigned int n, enum colo_side s
 	}
 }
 
+const struct colo_proto colo_protos[256] = {
+	[IPPROTO_TCP] = { "tcp", COLO_PROTO_TCP },
+	[IPPROTO_UDP] = { "udp", COLO_PROTO_UDP },
+	[IPPROTO_ICMP] = { "icmp", COLO_PROTO_ICMP },
+	[IPPROTO_ICMPV6] = { "icmpv6", COLO_PROTO_ICMP },
+	[IPPROTO_SCTP] = { "sctp", COLO_PROTO_PORTS },
+	[IPPROTO_DCCP] = { "dccp", COLO_PROTO_PORTS },
+	[IPPROTO_UDPLITE] = { "udplite", COLO_PROTO_PORTS },
+	[IPPROTO_ESP] = { "esp", COLO_PROTO_SPI },
+	[IPPROTO_AH] = { "ah", COLO_PROTO_SPI },
+	[IPPROTO_GRE] = { "gre", COLO_PROTO_OTHER },
+};
+
 static const char *
 proto_name(uint8_t proto, char *buf, size_t len)
 {
-	switch (proto) {
-	case IPPROTO_TCP:
-		return "tcp";
-	case IPPROTO_UDP:
-		return "udp";
-	case IPPROTO_ICMP:
-		return "icmp";
-	case IPPROTO_ICMPV6:
-		return "icmp6";
-	case IPPROTO_SCTP:
-		return "sctp";
-	case IPPROTO_DCCP:
-		return "dccp";
-	case IPPROTO_UDPLITE:
-		return "udplite";
-	case IPPROTO_ESP:
-		return "esp";
-	case IPPROTO_AH:
-		return "ah";
-	case IPPROTO_GRE:
-		return "gre";
-	default:
-		snprintf(buf, len, "proto %u", proto);
-		return buf;
-	}
+	if (colo_protos[proto].name != NULL)
+		return colo_protos[proto].name;
+	snprintf(buf, len, "proto %u", proto);
+	return buf;
 }
 
 int
@@ -512,25 +504,15 @@ colo_key_format(const struct colo_key *key, char *buf, size_t len)
 
 	inet_ntop(af, key->src, src, sizeof(src));
 	inet_ntop(af, key->dst, dst, sizeof(dst));
-	switch (key->proto) {
-	case IPPROTO_TCP:
-	case IPPROTO_UDP:
-	case IPPROTO_SCTP:
-	case IPPROTO_DCCP:
-	case IPPROTO_UDPLITE:
-		if (key->sport != 0 || key->dport != 0)
-			return snprintf(buf, len, "%s %s%s%s:%u > %s%s%s:%u%s",
-					proto_name(key->proto, pname, sizeof(pname)), lb, src, rb,
-					rte_be_to_cpu_16(key->sport), lb, dst, rb,
-					rte_be_to_cpu_16(key->dport), vlan);
-		break;
-	case IPPROTO_ESP:
-	case IPPROTO_AH:
+	if (colo_proto_has_ports(key->proto) && (key->sport != 0 || key->dport != 0))
+		return snprintf(buf, len, "%s %s%s%s:%u > %s%s%s:%u%s",
+				proto_name(key->proto, pname, sizeof(pname)), lb, src, rb,
+				rte_be_to_cpu_16(key->sport), lb, dst, rb, rte_be_to_cpu_16(key->dport),
+				vlan);
+	if (colo_proto_class(key->proto) == COLO_PROTO_SPI) {
 		spi = (uint32_t)rte_be_to_cpu_16(key->sport) << 16 | rte_be_to_cpu_16(key->dport);
 		return snprintf(buf, len, "%s %s > %s spi 0x%08x%s",
 				proto_name(key->proto, pname, sizeof(pname)), src, dst, spi, vlan);
-	default:
-		break;
 	}
 	/* No ports: ICMP, GRE, fragments and unknown protocols. */
 	return snprintf(buf, len, "%s %s > %s%s", proto_name(key->proto, pname, sizeof(pname)), src,
@@ -540,16 +522,13 @@ colo_key_format(const struct colo_key *key, char *buf, size_t len)
 static int
 proto_parse(char **tok, unsigned int *i, unsigned int nb, uint8_t *proto)
 {
-	static const uint8_t known[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, IPPROTO_ICMPV6,
-		IPPROTO_SCTP, IPPROTO_DCCP, IPPROTO_UDPLITE, IPPROTO_ESP, IPPROTO_AH, IPPROTO_GRE };
-	char pname[16];
 	unsigned long v;
 	unsigned int k;
 	char *end;
 
-	for (k = 0; k < RTE_DIM(known); k++) {
-		if (strcmp(tok[*i], proto_name(known[k], pname, sizeof(pname))) == 0) {
-			*proto = known[k];
+	for (k = 0; k < RTE_DIM(colo_protos); k++) {
+		if (colo_protos[k].name != NULL && strcmp(tok[*i], colo_protos[k].name) == 0) {
+			*proto = (uint8_t)k;
 			(*i)++;
 			return 0;
 		}

@@ -42,7 +42,8 @@ enum colo_pkt_class {
 
 /**
  * Connection key, taken as the frame has it (no direction normalisation,
- * spec A4). Zero-filled before use so that hashing and memcmp are stable.
+ * so both directions of a flow have their own key). Zero-filled before use so that hashing
+ * and memcmp are stable.
  */
 struct colo_key {
 	uint8_t src[16];	/**< IPv4 in the first 4 bytes, rest zero */
@@ -156,6 +157,41 @@ colo_key_hash_symmetric(const struct colo_key *key)
 	}
 	h = rte_hash_crc_4byte((uint32_t)(key->sport ^ key->dport) << 16 | key->ether_type, h);
 	return rte_hash_crc_4byte((uint32_t)key->vlan_outer << 16 | key->vlan_inner, h);
+}
+
+/** What the key, the engines and the reports make of an IP protocol number. */
+enum colo_proto_class {
+	COLO_PROTO_OTHER = 0, /**< no ports in the key (GRE, unknown): "other" engine */
+	COLO_PROTO_TCP,	      /**< TCP engine */
+	COLO_PROTO_UDP,	      /**< UDP engine */
+	COLO_PROTO_ICMP,      /**< ICMP and ICMPv6: ICMP engine */
+	COLO_PROTO_PORTS,     /**< SCTP, DCCP, UDP-Lite: ports in the key, "other" engine */
+	COLO_PROTO_SPI,	      /**< ESP, AH: the SPI in the key's port fields, "other" engine */
+};
+
+/** One IP protocol: the one table behind names, key formats, engines and histograms. */
+struct colo_proto {
+	const char *name; /**< in logs, telemetry, keys and bypass rules; NULL: "proto N" */
+	uint8_t class;	  /**< enum colo_proto_class */
+};
+
+/** Every IP protocol number, indexed by it. */
+extern const struct colo_proto colo_protos[256];
+
+/** Class of IP protocol @p proto. */
+static inline enum colo_proto_class
+colo_proto_class(uint8_t proto)
+{
+	return (enum colo_proto_class)colo_protos[proto].class;
+}
+
+/** Whether a key of IP protocol @p proto carries real ports (not an SPI, not nothing). */
+static inline bool
+colo_proto_has_ports(uint8_t proto)
+{
+	enum colo_proto_class c = colo_proto_class(proto);
+
+	return c == COLO_PROTO_TCP || c == COLO_PROTO_UDP || c == COLO_PROTO_PORTS;
 }
 
 /** Format @p key as "tcp 10.0.0.1:80 > 10.0.0.2:3333 vlan 5" into @p buf. */

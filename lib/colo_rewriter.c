@@ -20,6 +20,7 @@
 #include <rte_malloc.h>
 #include <rte_tcp.h>
 
+#include "colo_ilist.h"
 #include "colo_log.h"
 #include "colo_rewriter.h"
 #include "colo_stats.h"
@@ -28,7 +29,7 @@
 #define SEQ_GEQ(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) >= 0)
 
 /* End of an intrusive list. */
-#define NONE UINT32_MAX
+#define NONE COLO_ILIST_NONE
 
 /* Entry flags. */
 #define E_SVM_ISN 0x0001	  /* hs.svm_isn is valid */
@@ -66,8 +67,7 @@
  */
 struct rw_entry {
 	uint64_t last_tsc; /* last packet; for a closed entry, when it closed */
-	uint32_t prev;	   /* neighbours on the live or the closed list */
-	uint32_t next;
+	struct colo_ilink link; /* neighbours on the live or the closed list */
 	uint32_t offset; /* SVM ISN - PVM ISN, with E_OFFSET */
 	uint32_t ts_off; /* SVM TSval - PVM TSval of the handshake, with E_TS */
 	union {
@@ -85,18 +85,12 @@ struct rw_entry {
 	uint16_t flags; /* E_* */
 };
 
-/* Intrusive list of entry indexes, oldest first. */
-struct rw_list {
-	uint32_t head;
-	uint32_t tail;
-};
-
 /* All fields are written by the owning lcore only. */
 struct colo_rewriter {
 	struct rte_hash *hash;
 	struct rw_entry *entries; /* indexed by rte_hash position */
-	struct rw_list live;	  /* learning and open entries, by last activity */
-	struct rw_list closed;	  /* closed entries, by closing time */
+	struct colo_ilist live;	  /* learning and open entries, by last activity */
+	struct colo_ilist closed;	  /* closed entries, by closing time */
 	uint32_t capacity;
 	uint32_t count;
 	uint64_t idle_tsc;
@@ -186,7 +180,7 @@ set32(uint8_t *p, uint32_t val, uint32_t delta)
 
 /* ---- lists and entries ---- */
 
-static inline struct rw_list *
+static inline struct colo_ilist *
 list_of(struct colo_rewriter *rw, const struct rw_entry *e)
 {
 	return (e->flags & E_CLOSED) ? &rw->closed : &rw->live;
@@ -196,31 +190,14 @@ static void
 list_unlink(struct colo_rewriter *rw, uint32_t idx)
 {
 	struct rw_entry *e = &rw->entries[idx];
-	struct rw_list *l = list_of(rw, e);
-
-	if (e->prev != NONE)
-		rw->entries[e->prev].next = e->next;
-	else
-		l->head = e->next;
-	if (e->next != NONE)
-		rw->entries[e->next].prev = e->prev;
-	else
-		l->tail = e->prev;
+	colo_ilist_unlink(list_of(rw, e), rw->entries, link, idx);
 }
 
 static void
 list_append(struct colo_rewriter *rw, uint32_t idx)
 {
 	struct rw_entry *e = &rw->entries[idx];
-	struct rw_list *l = list_of(rw, e);
-
-	e->prev = l->tail;
-	e->next = NONE;
-	if (l->tail != NONE)
-		rw->entries[l->tail].next = idx;
-	else
-		l->head = idx;
-	l->tail = idx;
+	colo_ilist_append(list_of(rw, e), rw->entries, link, idx);
 }
 
 static void
@@ -296,10 +273,7 @@ static void
 entry_touch(struct colo_rewriter *rw, uint32_t idx, uint64_t now_tsc)
 {
 	rw->entries[idx].last_tsc = now_tsc;
-	if (rw->live.tail == idx)
-		return;
-	list_unlink(rw, idx);
-	list_append(rw, idx);
+	colo_ilist_move_tail(&rw->live, rw->entries, link, idx);
 }
 
 /* Both FINs acknowledged, or an RST: linger on the closed list. */
@@ -763,7 +737,7 @@ reset_list(struct colo_rewriter *rw, uint32_t idx)
 {
 	struct rw_entry *e;
 
-	for (; idx != NONE; idx = e->next) {
+	for (; idx != NONE; idx = e->link.next) {
 		e = &rw->entries[idx];
 		if (!(e->flags & E_OFFSET)) {
 			e->flags = (e->flags & ~(E_BOTH_ISN | E_BOTH_TS)) | E_OFFSET;
@@ -786,7 +760,7 @@ colo_rewriter_reset(struct colo_rewriter *rw)
 
 /* Remove entries from the old end of @p l while they are @p timeout_tsc old. */
 static unsigned int
-reap(struct colo_rewriter *rw, const struct rw_list *l, uint64_t timeout_tsc, uint64_t now_tsc,
+reap(struct colo_rewriter *rw, const struct colo_ilist *l, uint64_t timeout_tsc, uint64_t now_tsc,
 		enum colo_rw_ctr c)
 {
 	unsigned int n = 0;
@@ -932,8 +906,8 @@ colo_rewriter_create(const struct colo_rewriter_params *p)
 	if (rw->hash == NULL)
 		goto fail;
 	rw->capacity = p->max_entries;
-	rw->live.head = rw->live.tail = NONE;
-	rw->closed.head = rw->closed.tail = NONE;
+	colo_ilist_init(&rw->live);
+	colo_ilist_init(&rw->closed);
 	rw->idle_tsc = (uint64_t)p->idle_timeout_ms * hz / 1000;
 	rw->closing_tsc = (uint64_t)p->closing_timeout_ms * hz / 1000;
 	rw->learning = true;

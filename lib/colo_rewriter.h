@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * TCP sequence rewriter of the secondary host (spec A7, done better): maps
+ * TCP sequence rewriter of the secondary host (docs/semantics.md R1-R13): maps
  * the SVM's sequence space onto the PVM's, per connection, for IPv4 and
  * IPv6, with SACK translation, RFC 1624 checksum updates and bounded state.
  * It only edits classified mbufs in place; ports, rings and the notify

@@ -21,6 +21,7 @@
 	X(INGRESS_TO_PRIMARY, "ingress_to_primary", "client frames sent to the primary")  \
 	X(INGRESS_TO_SECONDARY, "ingress_to_secondary", "client frames mirrored to the secondary") \
 	X(INGRESS_DROP, "ingress_drop", "client frames a VM port refused")                \
+	X(INGRESS_DROP_LINK_CONTROL, "ingress_drop_link_control", "client frames with the link ethertype, dropped (docs/security.md)") \
 	X(HOLD_ACK, "hold_ack", "times a verified TCP segment waited for the secondary ACK") \
 	X(CKPT_REQUESTS, "checkpoint_requests", "checkpoint requests issued")              \
 	X(CKPT_COALESCED, "checkpoint_coalesced", "triggers while a request was outstanding") \
@@ -31,6 +32,7 @@
 	X(CONN_EVICTED, "conn_evicted", "connections evicted because the table was full") \
 	X(TX_RETRY, "tx_retry", "TX bursts the outbound port did not fully accept")       \
 	X(NOTIFY_ERRORS, "notify_errors", "bad records on the notify socket")             \
+	X(TELEMETRY_REFUSED, "telemetry_refused", "telemetry commands refused: bad failover or bypass parameters") \
 	X(LINK_EVENTS, "link_events", "port link up/down events")                         \
 	X(SYN_MIRROR_TX, "syn_mirror_tx", "PVM SYN/SYN-ACK copies sent over the link")    \
 	X(SYN_MIRROR_DROP, "syn_mirror_drop", "PVM SYN/SYN-ACK copies not sent (no mbuf, link full)") \
@@ -43,6 +45,8 @@
 	X(CLIENT_TO_SVM, "client_to_svm", "client frames delivered to the SVM")           \
 	X(CLIENT_TX_DROP, "client_tx_drop", "client frames the SVM port refused")         \
 	X(LINK_IGNORED, "link_ignored", "link frames freed: after failover, or a bad encapsulation") \
+	X(LINK_CONTROL_FORGED, "link_control_forged", "link control frames refused: wrong source MAC, authenticator wrong or missing") \
+	X(LINK_CONTROL_REPLAYED, "link_control_replayed", "authentic link control frames refused: counter already seen") \
 	X(OUTBOUND_IGNORED, "outbound_ignored", "outbound frames freed before failover (secondary role)") \
 	X(REWRITE_HELD, "rewrite_held", "SVM frames held until their TCP offset was known") \
 	X(REWRITE_HOLD_EXPIRED, "rewrite_hold_expired", "held SVM frames sent unmapped after rewrite_hold") \

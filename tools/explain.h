@@ -18,7 +18,7 @@
 #include "colo_pkt.h"
 #include "colo_stats.h"
 
-/* Exit codes (issue 4). */
+/* Exit codes, as colo-explain --help lists them. */
 #define EXPLAIN_EXIT_SAME 0
 #define EXPLAIN_EXIT_DIVERGED 1
 #define EXPLAIN_EXIT_BAD_INPUT 2

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
 """Plot a colo-bench sweep (the PREFIX.json of colo-bench --sweep PREFIX) as PNGs,
-colo-proxy beside its io-forward baseline of the same frames, ports and lcores:
+colo-proxy beside the floor (RX, parse, one lookup per frame, memcmp, TX: the work
+it cannot avoid) and the io-forward baseline of the same frames, ports and lcores:
 
   PREFIX_conns.png   compared pairs/s against connections (64 B frames)
   PREFIX_frames.png  pairs/s and primary payload Gb/s against frame size
@@ -30,6 +31,22 @@ def subtitle(machine, runs):
         r["layout"], r["compare_lcores"], r["udp_pct"])
 
 
+def has_floor(rs):
+    return all(r.get("floor_pairs_per_sec", 0) > 0 for r in rs)
+
+
+def plot_floor(ax, x, rs):
+    """The floor's pairs/s beside colo-proxy's, labelled with colo-proxy's ticks / floor ticks."""
+    if not has_floor(rs):
+        return
+    ax.plot(x, [r["floor_pairs_per_sec"] / 1e6 for r in rs], "D-.", color="tab:red",
+            label="floor: RX + parse + lookup + memcmp + TX, pairs/s")
+    for xi, r in zip(x, rs):
+        ax.annotate("%.2f\u00d7" % r["ratio_to_floor"], (xi, r["floor_pairs_per_sec"] / 1e6),
+                    textcoords="offset points", xytext=(0, -14), ha="center", fontsize=8,
+                    color="tab:red")
+
+
 def plot_conns(runs, machine, out):
     rs = sorted(rows(runs, "conns"), key=lambda r: r["conns"])
     if not rs:
@@ -42,11 +59,13 @@ def plot_conns(runs, machine, out):
     for r in rs:
         ax.annotate("%.2f" % r["ratio"], (r["conns"], r["pairs_per_sec"] / 1e6),
                     textcoords="offset points", xytext=(0, 8), ha="center", fontsize=8)
+    plot_floor(ax, x, rs)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("connections")
     ax.set_ylabel("million pairs per second (log)")
-    ax.set_title("Throughput against connections, %d B frames (labels: ratio)" % rs[0]["frame_size"])
+    ax.set_title("Throughput against connections, %d B frames\n(labels: ratio to io-forward;"
+                 " red: colo-proxy ticks per pair / floor's)" % rs[0]["frame_size"])
     fig.text(0.5, 0.01, subtitle(machine, rs), ha="center", fontsize=7)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
@@ -63,6 +82,7 @@ def plot_frames(runs, machine, out):
     ax.plot(x, [r["pairs_per_sec"] / 1e6 for r in rs], "o-", label="colo-proxy: compared pairs/s")
     ax.plot(x, [r["baseline_pps"] / 2e6 for r in rs], "s--",
             label="io-forward baseline: frames/s / 2")
+    plot_floor(ax, x, rs)
     ax.set_yscale("log")
     ax.set_xlabel("frame size (bytes)")
     ax.set_ylabel("million pairs per second (log)")
@@ -86,11 +106,20 @@ def plot_lcores(runs, machine, out):
         return
     names = ["%s\n%d compare lcore(s)" % (r["layout"], r["compare_lcores"]) for r in rs]
     x = range(len(rs))
+    floor = has_floor(rs)
+    w = 0.27 if floor else 0.4
     fig, ax = plt.subplots(figsize=(8, 5))
-    ax.bar([i - 0.2 for i in x], [r["pairs_per_sec"] / 1e6 for r in rs], 0.4,
-           label="colo-proxy: compared pairs/s")
-    ax.bar([i + 0.2 for i in x], [r["pairs_per_sec_wall"] / 1e6 for r in rs], 0.4,
+    ax.bar([i - w / 2 - (w / 2 if floor else 0) for i in x], [r["pairs_per_sec"] / 1e6 for r in rs],
+           w, label="colo-proxy: compared pairs/s")
+    ax.bar([i + w / 2 - (w / 2 if floor else 0) for i in x],
+           [r["pairs_per_sec_wall"] / 1e6 for r in rs], w,
            label="same, wall clock with the generator on the RX lcores")
+    if floor:
+        ax.bar([i + w for i in x], [r["floor_pairs_per_sec"] / 1e6 for r in rs], w,
+               color="tab:red", label="floor: pairs/s (labels: colo-proxy / floor ticks)")
+        for i, r in zip(x, rs):
+            ax.annotate("%.2f\u00d7" % r["ratio_to_floor"], (i + w, r["floor_pairs_per_sec"] / 1e6),
+                        textcoords="offset points", xytext=(0, 3), ha="center", fontsize=8)
     ax.set_xticks(list(x))
     ax.set_xticklabels(names)
     ax.set_ylabel("million pairs per second")

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * colo-bench: options, one run or a sweep, and the report as text, one
- * JSON object (--json) or CSV + JSON files (--sweep). The exit status is
- * non-zero when a run loses a frame (conservation) or an mbuf.
+ * colo-bench: options, the memory (bench_mem.c), one run or a sweep, and
+ * the report as text, one JSON object (--json) or CSV + JSON files
+ * (--sweep). The exit status is non-zero when a run loses a frame
+ * (conservation) or an mbuf, or the floor pairs frames of two connections.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -27,6 +28,8 @@ struct row {
 	struct bench_result r;
 };
 
+static struct bench_mem mem;
+
 /* One list of reported fields behind the text, JSON and CSV outputs. */
 enum field_type { F_DBL, F_U64, F_STR, F_BOOL };
 
@@ -38,7 +41,7 @@ struct field {
 	const char *s;
 };
 
-#define NB_FIELDS 48
+#define NB_FIELDS 56
 
 static unsigned int
 fields_of(const struct row *w, struct field *f)
@@ -69,6 +72,11 @@ fields_of(const struct row *w, struct field *f)
 	DBL("baseline_pps", r->baseline_pps);
 	DBL("baseline_pairs_per_sec", r->baseline_pps / 2);
 	DBL("ratio", r->ratio);
+	DBL("floor_pairs_per_sec", r->floor_pairs_per_sec);
+	DBL("floor_ticks_per_pair", r->floor_ticks_per_pair);
+	DBL("ratio_to_floor", r->ratio_to_floor);
+	U64("floor_diffs", r->floor_diffs);
+	BOOL("floor_ok", r->floor_ok);
 	DBL("gbps", r->gbps);
 	DBL("cycles_per_pair", r->cycles_per_pair);
 	DBL("baseline_cycles_per_frame", r->baseline_cycles_per_frame);
@@ -92,6 +100,8 @@ fields_of(const struct row *w, struct field *f)
 	BOOL("conservation_ok", r->conservation_ok);
 	BOOL("mempool_ok", r->mempool_ok);
 	U64("tsc_hz", r->tsc_hz);
+	STR("memory", mem.kind);
+	U64("hugepage_kb", mem.hugepage_kb);
 	U64("stalls", r->stalls);
 	U64("mismatches_made", r->mismatches_made);
 	U64("gen_alloc_fail", r->gen_alloc_fail);
@@ -194,6 +204,12 @@ row_text(FILE *out, const struct row *w)
 				"  io-forward         %12.0f frames/s (%.1f cycles/frame): ratio "
 				"%.3f\n",
 				r->baseline_pps, r->baseline_cycles_per_frame, r->ratio);
+	if (c->floor)
+		fprintf(out,
+				"  floor              %12.0f pairs/s (%.1f ticks/pair): colo-proxy "
+				"at %.3f x the floor%s\n",
+				r->floor_pairs_per_sec, r->floor_ticks_per_pair, r->ratio_to_floor,
+				r->floor_ok ? "" : " (floor check FAILED)");
 	if (c->load_pct != 0)
 		fprintf(out,
 				"  hold time at %u %% (%.0f pairs/s): p50 %.2f us, p99 %.2f us, "
@@ -211,6 +227,7 @@ row_text(FILE *out, const struct row *w)
 			r->primaries, r->released, r->dropped, r->checkpoints,
 			r->conservation_ok ? "ok" : "FAILED", r->mempool_ok ? "ok" : "FAILED");
 	fprintf(out, "  stalls             %" PRIu64 " preempted iterations left out\n", r->stalls);
+	fprintf(out, "  memory             %s\n", mem.why);
 }
 
 static int
@@ -280,6 +297,7 @@ usage(FILE *f)
 		   "off)\n"
 		   "  --nb-mbufs N         packet pool (65535)\n"
 		   "  --no-baseline        skip the io-forward baseline\n"
+		   "  --no-floor           skip the floor (RX, parse, lookup, memcmp, TX)\n"
 		   "  --json               print one JSON object\n"
 		   "  --sweep PREFIX       connections and frame-size sweeps (and the lcore\n"
 		   "                       layouts when there are 2 workers) into PREFIX.csv\n"
@@ -302,6 +320,7 @@ enum {
 	OPT_LOAD,
 	OPT_MBUFS,
 	OPT_NO_BASELINE,
+	OPT_NO_FLOOR,
 	OPT_JSON,
 	OPT_SWEEP,
 	OPT_SWEEP_CONNS,
@@ -322,6 +341,7 @@ static const struct option longopts[] = {
 	{ "load", required_argument, NULL, OPT_LOAD },
 	{ "nb-mbufs", required_argument, NULL, OPT_MBUFS },
 	{ "no-baseline", no_argument, NULL, OPT_NO_BASELINE },
+	{ "no-floor", no_argument, NULL, OPT_NO_FLOOR },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "sweep", required_argument, NULL, OPT_SWEEP },
 	{ "sweep-conns", required_argument, NULL, OPT_SWEEP_CONNS },
@@ -396,6 +416,7 @@ args_parse(int argc, char **argv, struct args *a)
 		.load_pct = 50,
 		.repeat = 1,
 		.baseline = true,
+		.floor = true,
 		.nb_mbufs = 65535,
 	};
 	a->nb_conns = 5;
@@ -446,6 +467,9 @@ args_parse(int argc, char **argv, struct args *a)
 		case OPT_NO_BASELINE:
 			a->c.baseline = false;
 			break;
+		case OPT_NO_FLOOR:
+			a->c.floor = false;
+			break;
 		case OPT_JSON:
 			a->json = true;
 			break;
@@ -483,11 +507,12 @@ row_run(struct row *w, bool quiet)
 {
 	int ret = bench_run(&w->c, &w->r);
 
-	if (ret != 0)
+	if (ret != 0 && w->r.tsc_hz == 0)
 		return false;
 	if (!quiet)
 		row_text(stderr, w);
-	return w->r.conservation_ok && w->r.mempool_ok;
+	return ret == 0 && w->r.conservation_ok && w->r.mempool_ok &&
+	       (!w->c.floor || w->r.floor_ok);
 }
 
 static int
@@ -521,26 +546,59 @@ sweep(const struct args *a)
 	return ok ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
+/*
+ * Megabytes the largest run of @p a allocates, with room to spare: the
+ * packet and clone pools, and per connection colo-proxy's table beside the
+ * floor's (323 B together, heap growth at 1M connections), with the
+ * shards' slack.
+ */
+static uint64_t
+need_mb(const struct args *a)
+{
+	uint64_t conns = a->c.conns, bytes;
+	unsigned int i;
+
+	for (i = 0; a->sweep != NULL && i < a->nb_conns; i++)
+		conns = RTE_MAX(conns, (uint64_t)a->conns[i]);
+	if (a->c.compare_lcores > 1 || a->sweep != NULL)
+		conns += conns / 8;
+	bytes = (uint64_t)a->c.nb_mbufs * (2176 + 2 * 128 + 64 + 192) + conns * 336;
+	return bytes / (1024 * 1024) + 64;
+}
+
 int
 main(int argc, char **argv)
 {
+	char **orig_argv = argv, **eal_argv, *app_argv[128];
+	int eal_argc, app_argc = 1, dd, ret;
 	struct args a;
 	struct row w;
-	int ret;
 
-	ret = rte_eal_init(argc, argv);
+	/* The run's options first: how much memory it needs decides which memory. */
+	for (dd = 1; dd < argc && strcmp(argv[dd], "--") != 0; dd++)
+		;
+	app_argv[0] = (char *)(uintptr_t)"colo-bench";
+	for (ret = dd + 1; ret < argc && app_argc < (int)RTE_DIM(app_argv) - 1; ret++)
+		app_argv[app_argc++] = argv[ret];
+	app_argv[app_argc] = NULL;
+	memset(&a, 0, sizeof(a));
+	if (args_parse(app_argc, app_argv, &a) != 0)
+		return 2;
+	eal_argv = bench_mem_choose(dd, argv, need_mb(&a), &mem, &eal_argc);
+	if (eal_argv == NULL)
+		return EXIT_FAILURE;
+	ret = rte_eal_init(eal_argc, eal_argv);
 	if (ret < 0) {
+		char reason[128];
+
+		snprintf(reason, sizeof(reason), "EAL init on hugepages failed: %s",
+				rte_strerror(rte_errno));
+		if (strcmp(mem.kind, "hugepages") == 0)
+			bench_mem_fallback(orig_argv, reason);
 		fprintf(stderr, "colo-bench: EAL: %s\n", rte_strerror(rte_errno));
 		return EXIT_FAILURE;
 	}
-	argc -= ret;
-	argv += ret;
-	argv[0] = "colo-bench";
-	memset(&a, 0, sizeof(a));
-	if (args_parse(argc, argv, &a) != 0) {
-		rte_eal_cleanup();
-		return 2;
-	}
+	fprintf(stderr, "colo-bench: memory: %s\n", mem.why);
 	if (a.sweep != NULL) {
 		ret = sweep(&a);
 	} else {

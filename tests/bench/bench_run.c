@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * One colo-bench configuration: colo-proxy's own setup and lcore functions
- * (app/) on net_ring ports that generators fill and sinks empty, then the
- * io-forward baseline through the same ports, rings and lcores. Frame
- * making is in bench_gen.c, reporting in bench_main.c.
+ * (app/) on net_ring ports that generators fill and sinks empty; before
+ * them the io-forward baseline and the floor (bench_floor.c) through the
+ * same ports, rings and lcores. Frame making is in bench_gen.c, reporting
+ * in bench_main.c.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -24,7 +25,9 @@
 #include "bench.h"
 #include "colo_log.h"
 #include "colo_pkt.h"
-#include "latency.h"
+#include "ctl/ctl.h"
+#include "dp/dp.h"
+#include "obs/obs.h"
 
 /* Descriptors of each net_ring RX ring (what the generator fills). */
 #define PORT_RING_SIZE 1024
@@ -45,6 +48,7 @@
 enum bench_mode {
 	MODE_PROXY,
 	MODE_FORWARD,
+	MODE_FLOOR,
 };
 
 enum bench_phase {
@@ -62,7 +66,9 @@ struct worker {
 	struct colo_shard *sh;	   /**< shard it compares, or NULL */
 	struct bench_gen *gen;	   /**< with rxq */
 	struct rte_ring *sink;	   /**< outbound TX ring of sh */
+	struct bench_floor *floor; /**< with sh: the floor's table and pairing FIFOs */
 	uint64_t busy_tsc;	   /**< ticks of iterations that moved frames */
+	uint64_t record_tsc;	   /**< of this iteration: the sink recording hold times */
 	uint64_t sunk;		   /**< frames taken from the sink */
 	uint64_t stalled;	   /**< frames sunk in iterations left out as stalls */
 	uint64_t stalls;	   /**< iterations left out */
@@ -77,6 +83,7 @@ struct worker {
 static struct colo_app app;
 static struct worker workers[RTE_MAX_LCORE];
 static struct bench_gen gens[COLO_MAX_RXQ];
+static struct bench_floor floors[COLO_MAX_SHARDS];
 static unsigned int nb_workers;
 static uint32_t bench_phase, bench_mode;
 static unsigned int run_id;
@@ -105,13 +112,15 @@ sink(struct worker *w, bool record)
 
 			bench_hist_add(h, now > t ? now - t : 0);
 		}
+		/* colo-bench's measurement, not colo-proxy's work: left out of busy time. */
+		w->record_tsc += rte_rdtsc() - now;
 	}
 	rte_pktmbuf_free_bulk(m, n);
 	add_u64(&w->sunk, n);
 	return n;
 }
 
-/* The proxy, exactly as rtc_lcore() and the split lcores of app/lcores.c run it. */
+/* The proxy, exactly as rtc_lcore() and the split lcores of app/dp/lcores.c run it. */
 static unsigned int
 proxy_step(struct worker *w, struct colo_stats *st)
 {
@@ -175,6 +184,47 @@ forward_step(struct worker *w)
 }
 
 /*
+ * The floor: RX and parse on the RX lcore, into the compare lcore's pairing
+ * FIFOs directly (run to completion) or through the shard rings as the
+ * baseline (split: RX queue q goes to shard q mod shards, so both frames of
+ * a pair meet); then lookup, compare, TX and free on the compare lcore.
+ */
+static unsigned int
+floor_step(struct worker *w)
+{
+	const uint16_t vm_port[2] = { app.port[COLO_ROLE_PRIMARY], app.port[COLO_ROLE_SECONDARY] };
+	struct rte_mbuf *pkts[COLO_BURST];
+	unsigned int side, q, n = 0, nb, nb_enq;
+
+	for (side = 0; w->rxq != NULL && side < 2; side++) {
+		q = w->rxq->queue;
+		if (app.rtc) {
+			n += bench_floor_rx(w->floor, q, side, vm_port[side], q, COLO_BURST);
+			continue;
+		}
+		nb = rte_eth_rx_burst(vm_port[side], q, pkts, COLO_BURST);
+		if (nb == 0)
+			continue;
+		n += nb;
+		colo_pkt_classify_burst(pkts, nb, (enum colo_side)side, 0, rte_rdtsc(), NULL);
+		nb_enq = rte_ring_sp_enqueue_burst(app.shard[q % app.nb_shards].rx_ring[q][side],
+				(void **)pkts, nb, NULL);
+		if (nb_enq < nb)
+			rte_pktmbuf_free_bulk(&pkts[nb_enq], nb - nb_enq);
+	}
+	if (w->sh == NULL)
+		return n;
+	for (q = w->sh->id; !app.rtc && q < app.nb_rxq; q += app.nb_shards)
+		for (side = 0; side < 2; side++)
+			n += bench_floor_dequeue(
+					w->floor, q, side, w->sh->rx_ring[q][side], COLO_BURST);
+	for (q = w->sh->id; q < app.nb_rxq; q += app.nb_shards)
+		while (bench_floor_pair(w->floor, q) != 0)
+			;
+	return n + sink(w, false);
+}
+
+/*
  * Hold the generator while a shard ring of its queue fills: another lcore
  * empties it (split layout, or a second shard), and a NIC would drop at its
  * RX ring rather than let colo-proxy drop at a full shard ring.
@@ -228,9 +278,12 @@ worker_main(void *arg)
 				bench_gen_burst(w->gen, rte_rdtsc());
 		}
 		sunk = w->sunk;
+		w->record_tsc = 0;
 		t0 = rte_rdtsc();
 		if (bench_mode == MODE_PROXY)
 			n = proxy_step(w, st);
+		else if (bench_mode == MODE_FLOOR)
+			n = floor_step(w);
 		else
 			n = forward_step(w);
 		t1 = rte_rdtsc();
@@ -238,7 +291,7 @@ worker_main(void *arg)
 			add_u64(&w->stalled, w->sunk - sunk);
 			add_u64(&w->stalls, 1);
 		} else if (n != 0) {
-			add_u64(&w->busy_tsc, t1 - t0);
+			add_u64(&w->busy_tsc, t1 - t0 - RTE_MIN(w->record_tsc, t1 - t0));
 		}
 	}
 	return 0;
@@ -437,23 +490,83 @@ run_baseline(const struct bench_conf *c, struct bench_result *r)
 	return 0;
 }
 
-/* Until every generator has made a pair of each of its connections, twice. */
+/* Until every generator has made a pair of each of its connections twice, from now on. */
 static void
 warm_up(void)
 {
-	uint64_t end = rte_rdtsc() + rte_get_tsc_hz() * 120;
+	uint64_t end = rte_rdtsc() + rte_get_tsc_hz() * 120, start[COLO_MAX_RXQ];
 	unsigned int q;
 	bool done;
 
+	for (q = 0; q < app.nb_rxq; q++)
+		start[q] = __atomic_load_n(&gens[q].pairs, __ATOMIC_RELAXED);
 	set_phase(PH_RUN);
 	do {
 		rte_delay_us_sleep(2000);
 		done = true;
 		for (q = 0; q < app.nb_rxq; q++)
 			done &= gens[q].nb_conns == 0 ||
-				__atomic_load_n(&gens[q].pairs, __ATOMIC_RELAXED) >=
+				__atomic_load_n(&gens[q].pairs, __ATOMIC_RELAXED) - start[q] >=
 						2ull * gens[q].nb_conns + 4096;
 	} while (!done && rte_rdtsc() < end);
+}
+
+/*
+ * The floor, timed as the proxy: one table per shard of the shard's
+ * capacity, filled while warming up, so that the timed phases only look up.
+ */
+static int
+run_floor(const struct bench_conf *c, struct bench_result *r)
+{
+	/* Room for the secondaries' lag, what the rings hold, and bursts. */
+	uint32_t fifo_min = c->lag + 2 * PORT_RING_SIZE + 4 * COLO_BURST;
+	struct phase_result pr[16];
+	char name[RTE_HASH_NAMESIZE];
+	uint64_t left = 0;
+	unsigned int i, s;
+	int ret = 0;
+
+	for (s = 0; s < app.nb_shards && ret == 0; s++) {
+		snprintf(name, sizeof(name), "b%u_floor%u", run_id, s);
+		ret = bench_floor_init(&floors[s], name,
+				colo_conn_capacity(colo_ctx_conns(app.shard[s].ctx)), fifo_min,
+				rte_socket_id(), app.port[COLO_ROLE_OUTBOUND], (uint16_t)s);
+	}
+	for (i = 0; i < nb_workers; i++)
+		workers[i].floor = workers[i].sh != NULL ? &floors[workers[i].sh->id] : NULL;
+	if (ret != 0) {
+		fprintf(stderr, "colo-bench: floor table: %s\n", rte_strerror(-ret));
+		goto out;
+	}
+	__atomic_store_n(&bench_mode, MODE_FLOOR, __ATOMIC_RELEASE);
+	warm_up();
+	for (i = 0; i < c->repeat; i++)
+		timed_phase(c->duration_s, r, &pr[i]);
+	drain();
+	pr[0] = median(pr, c->repeat);
+	r->floor_pairs_per_sec = pr[0].units_per_sec;
+	r->floor_ticks_per_pair = pr[0].busy_per_unit;
+	r->floor_ok = true;
+	for (s = 0; s < app.nb_shards; s++) {
+		r->floor_diffs += floors[s].diffs;
+		r->floor_ok &= floors[s].key_mismatch == 0;
+		if (floors[s].key_mismatch != 0)
+			fprintf(stderr,
+					"colo-bench: floor: %" PRIu64
+					" pairs of frames of different connections\n",
+					floors[s].key_mismatch);
+	}
+out:
+	/* Every worker is parked (drain): the FIFOs are the main lcore's now. */
+	for (s = 0; s < app.nb_shards; s++)
+		left += bench_floor_fini(&floors[s]);
+	if (left != 0) {
+		fprintf(stderr, "colo-bench: floor: %" PRIu64 " frames left unpaired\n", left);
+		r->floor_ok = false;
+	}
+	for (i = 0; i < nb_workers; i++)
+		workers[i].floor = NULL;
+	return ret;
 }
 
 static int
@@ -511,7 +624,7 @@ run_proxy(const struct bench_conf *c, struct bench_result *r)
 	return 0;
 }
 
-/* Primary frames in = released + counted drops + queued (spec B7). */
+/* Primary frames in = released + counted drops + queued (docs/semantics.md D1). */
 static void
 account(uint64_t made, uint64_t sent_secondaries, struct bench_result *r)
 {
@@ -700,7 +813,7 @@ setup(const struct bench_conf *c, struct bench_result *r)
 	memset(gens, 0, sizeof(gens));
 	run_id++;
 	/* tx.c records every released frame's hold time, as in colo-proxy. */
-	colo_latency_init();
+	colo_latency_init(&app);
 	colo_config_defaults(&app.opts);
 	app.opts.ingress_mirror = false;
 	app.opts.nb_mbufs = c->nb_mbufs;
@@ -793,11 +906,15 @@ bench_run(const struct bench_conf *c, struct bench_result *r)
 
 	if (c->baseline)
 		run_baseline(c, r);
+	if (c->floor && run_floor(c, r) != 0)
+		ret = -ENOMEM;
 	gen_totals(&p0, &s0);
 	run_proxy(c, r);
 	gen_totals(&p1, &s1);
 	if (r->baseline_pps > 0)
 		r->ratio = r->pairs_per_sec / (r->baseline_pps / 2);
+	if (r->floor_ticks_per_pair > 0)
+		r->ratio_to_floor = r->cycles_per_pair / r->floor_ticks_per_pair;
 	/* Primary L4 payload: 54 bytes of TCP headers, 42 of UDP. */
 	r->gbps = r->pairs_per_sec * 8 / 1e9 *
 		  ((100.0 - c->udp_pct) / 100 * (c->frame_size - 54) +
@@ -814,5 +931,5 @@ bench_run(const struct bench_conf *c, struct bench_result *r)
 	r->mempool_in_use_after = rte_mempool_in_use_count(app.pool);
 	r->mempool_ok = r->mempool_in_use_after == 0;
 	teardown();
-	return 0;
+	return ret;
 }

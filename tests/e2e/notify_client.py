@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""Test peer for colo-proxy's checkpoint notify socket (QEMU notify_dev, spec A6).
+"""Test peer for colo-proxy's checkpoint notify socket (QEMU notify_dev, docs/semantics.md N1-N5).
 
 Plays the COLO frame: a 4-byte big-endian length, then the message. Usable as a
 library (NotifyClient) and from the command line, where each argument is one

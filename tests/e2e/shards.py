@@ -17,7 +17,7 @@ import e2e
 
 
 def conn_of(frame):
-    """The connection key colo-proxy would give the frame, as bytes (spec A4)."""
+    """The connection key colo-proxy would give the frame, as bytes (struct colo_key)."""
     off, vlans = 12, b""
     et = struct.unpack("!H", frame[off:off + 2])[0]
     while et in (0x8100, 0x88A8) and len(frame) >= off + 6:

@@ -52,6 +52,9 @@ e2e_py check "$t/stats.json" \
     "d['divergence_capture']['frames_lost'] == 0" \
     "d['divergence_capture']['bytes'] == $(stat -c %s "$t/div.pcapng")" \
     "d['released'] == 24"
+# Client payloads: owner-only (docs/security.md), whatever the umask (the test's is 022).
+[ "$(stat -c %a "$t/div.pcapng")" = 600 ] || e2e_fail "div.pcapng is not 0600"
+[ "$(stat -c %a "$t/stats.json")" = 600 ] || e2e_fail "stats.json is not 0600"
 
 # tools/colo-divergence reads it back: exit status 1 (divergences), the pair
 # with its offsets and context, a dump marking the byte; 2 for what is not

@@ -1,6 +1,6 @@
 #!/bin/sh -eu
 # SPDX-License-Identifier: BSD-3-Clause
-# Resource exhaustion (issue 6, item 4). Each case drives one proxy until
+# Resource exhaustion. Each case drives one proxy until
 # its input is consumed and its queues drained, then checks the counter of
 # the exhausted resource, the log line, conservation, and that every mbuf
 # is back in its pool (mbufs_in_use == 0 in /colo/stats), then stops it

@@ -1,6 +1,6 @@
 #!/bin/sh -eu
 # SPDX-License-Identifier: BSD-3-Clause
-# Hostile frames through the proxy (issue 6, item 5): zero-length, runts,
+# Hostile frames through the proxy: zero-length, runts,
 # 14-byte, truncated headers, IHL / IPv4 total length / IPv6 payload length
 # lying beyond the frame, TCP data offset < 5 or beyond the datagram, VLAN
 # depth, IPv6 extension-header chains and loops, and a 9000-byte jumbo that

@@ -1,6 +1,6 @@
 #!/bin/sh -eu
 # SPDX-License-Identifier: BSD-3-Clause
-# COLO end to end with real Linux TCP stacks (issue 7). Three network
+# COLO end to end with real Linux TCP stacks. Three network
 # namespaces: a client, a "PVM" and an "SVM" with the same IP and MAC, each
 # VM serving the same 1 MB file (8080) and random bytes (8081, 8082). Two
 # colo-proxy processes, primary and secondary role, reach the VMs and the

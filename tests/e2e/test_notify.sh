@@ -1,6 +1,6 @@
 #!/bin/sh -eu
 # SPDX-License-Identifier: BSD-3-Clause
-# Checkpoint notify socket (issue 3; issue 6, hostile input). A client
+# Checkpoint notify socket (docs/semantics.md N1-N5), hostile input included. A client
 # playing the COLO frame does the INIT handshake and receives DO_CHECKPOINT
 # for the mismatch of pcaps/tcp_payload_differs; the mismatched primary stays
 # out of the outbound pcap until the client answers COLO_CHECKPOINT. Then the

@@ -1,6 +1,6 @@
 #!/bin/sh -eu
 # SPDX-License-Identifier: BSD-3-Clause
-# Peer faults (issue 6, item 6), besides the vhost cycles of
+# Peer faults, besides the vhost cycles of
 # test_vhost_cycles:
 #   notify  the notify peer takes a DO_CHECKPOINT and disappears without
 #           answering. --no-peer-policy flush: with no peer the outstanding
@@ -129,7 +129,7 @@ max_q=0
 while [ "$(date +%s)" -lt $end ]; do
     e2e_tel "$E2E_PREFIX" /colo/stats "$t/silent.tel.json"
     # Live, under full-rate input, a snapshot may miss a burst in flight
-    # (app/report.c): conservation within one RX burst here, exact below.
+    # (app/obs/report.c): conservation within one RX burst here, exact below.
     e2e_py check "$t/silent.tel.json" \
         "abs($s['primary_rx'] - $s['released'] - $s['primary_dropped'] - $s['primary_queued']) <= 64" \
         "$s['primary_queued'] <= 16 * 64 + 4096 + 2048" >/dev/null ||

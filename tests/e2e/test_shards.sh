@@ -1,6 +1,6 @@
 #!/bin/sh -eu
 # SPDX-License-Identifier: BSD-3-Clause
-# Scale-out (issue 5): --compare-lcores 2 and two RX queues per VM port, on
+# Scale-out: --compare-lcores 2 and two RX queues per VM port, on
 # two run-to-completion lcores. (1) Every pcap case, its captures spread over
 # the two queues by connection as RSS would: each connection's released
 # frames are expected.pcap's, in its order, all from one shard's TX queue;

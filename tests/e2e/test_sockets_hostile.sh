@@ -1,9 +1,11 @@
 #!/bin/sh -eu
 # SPDX-License-Identifier: BSD-3-Clause
-# Socket hostility not covered by test_notify (issue 6, item 5):
+# Socket hostility not covered by test_notify:
 #   - permissions: the notify socket is 0600 and owned by us, the DPDK
 #     runtime directory (telemetry socket) is 0700, and the telemetry socket
-#     is writable by its owner only;
+#     is 0600 whatever the umask, and so is the stats JSON;
+#   - failover and bypass commands with bad parameters: refused, counted
+#     (telemetry_refused), nothing changed;
 #   - many notify clients at once (300), each sending INIT and never
 #     reading: the proxy keeps one peer, refuses the rest, leaks no file
 #     descriptor, and a well-behaved client still completes its handshake;
@@ -17,8 +19,10 @@ command -v dpdk-telemetry.py >/dev/null 2>&1 || e2e_skip "dpdk-telemetry.py not 
 t=$E2E_TMP
 sock=$t/notify.sock
 s='d["/colo/stats"]'
+# Whatever the umask, what the proxy creates is owner-only (docs/security.md).
+umask 000
 # shellcheck disable=SC2046
-e2e_start proxy 120 "$COLO_PROXY" $(e2e_eal "$E2E_PREFIX") --lcores 0@0,1@1 \
+e2e_start proxy 240 "$COLO_PROXY" $(e2e_eal "$E2E_PREFIX") --lcores 0@0,1@1 \
     --vdev "net_pcap0,tx_pcap=$t/p.pcap" --vdev "net_pcap1,tx_pcap=$t/s.pcap" \
     --vdev "net_pcap2,tx_pcap=$t/o.pcap" -- \
     --notify "unix:$sock" --stats-json "$t/stats.json"
@@ -34,7 +38,7 @@ mode=$(stat -c '%a %u' "$rundir")
 [ "$mode" = "700 $uid" ] || e2e_fail "$rundir is '$mode', want '700 $uid'"
 tel=$rundir/dpdk_telemetry.v2
 perm=$(stat -c '%a' "$tel")
-[ $((0$perm & 022)) -eq 0 ] || e2e_fail "telemetry socket $tel is $perm: writable by others"
+[ "$perm" = 600 ] || e2e_fail "telemetry socket $tel is $perm, want 600"
 
 fds_before=$(ls /proc/"$pid"/fd | wc -l)
 
@@ -114,7 +118,21 @@ e2e_tel "$E2E_PREFIX" "/colo/checkpoints,$long" "$t/long.json"
 e2e_py check "$t/long.json" 'list(d.values())[0] is None or "error" in str(d).lower()' ||
     e2e_fail "/colo/checkpoints,<300 chars> was not refused"
 
+# State-changing commands with forged parameters: refused, counted, nothing changed.
+e2e_tel "$E2E_PREFIX" /colo/stats "$t/before_refused.json"
+refused=$(e2e_py get "$t/before_refused.json" "$s['telemetry_refused']")
+e2e_tel "$E2E_PREFIX" "/colo/failover,yes" "$t/fo_bad.json"
+e2e_tel "$E2E_PREFIX" "/colo/failover,now%00" "$t/fo_bad2.json"
+e2e_tel "$E2E_PREFIX" "/colo/bypass,proto=tcp,dport=99999" "$t/bp_bad.json"
+e2e_py check "$t/bp_bad.json" '"error" in d["/colo/bypass"]' 'd["/colo/bypass"]["nb_rules"] == 0'
+e2e_tel "$E2E_PREFIX" /colo/failover "$t/fo.json"
+e2e_py check "$t/fo.json" 'd["/colo/failover"]["failed_over"] == 0' \
+    'd["/colo/failover"]["requested"] == 0'
+e2e_tel "$E2E_PREFIX" /colo/stats "$t/refused.json"
+e2e_py check "$t/refused.json" "$s['telemetry_refused'] == $refused + 3" "$s['failovers'] == 0"
+
 e2e_stop "$pid"
 [ "$E2E_RC" -eq 0 ] || e2e_fail "colo-proxy exited with $E2E_RC after SIGTERM"
 [ ! -e "$sock" ] || e2e_fail "notify socket left behind"
 e2e_py check "$t/stats.json" 'd["conservation_ok"] is True'
+[ "$(stat -c '%a' "$t/stats.json")" = 600 ] || e2e_fail "stats.json is not 0600 under umask 000"

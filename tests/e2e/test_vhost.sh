@@ -1,6 +1,6 @@
 #!/bin/sh -eu
 # SPDX-License-Identifier: BSD-3-Clause
-# vhost-user ports (issue 3). colo-proxy serves three net_vhost sockets; a
+# vhost-user ports. colo-proxy serves three net_vhost sockets; a
 # separate dpdk-testpmd plays both VMs and the client: virtio_user ports in
 # io-forward mode, fed from pcap files, with the outbound traffic written to
 # a pcap. The peer then disconnects (SIGINT) and a new one connects: the

@@ -1,6 +1,6 @@
 #!/bin/sh -eu
 # SPDX-License-Identifier: BSD-3-Clause
-# vhost-user peer faults (issue 6, item 6): the VM side (a dpdk-testpmd with
+# vhost-user peer faults: the VM side (a dpdk-testpmd with
 # virtio_user ports, as in test_vhost) disconnects and reconnects again and
 # again under traffic. Each cycle a new peer sends 64 datagrams per VM; the
 # cycle then ends with SIGINT (clean close), SIGKILL (the peer vanishes

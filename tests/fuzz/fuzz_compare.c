@@ -231,7 +231,7 @@ check_invariants(void)
 	const struct colo_stats *st = &S.st;
 
 	collect();
-	/* Conservation (issue 6, item 3). */
+	/* Conservation (docs/semantics.md D1). */
 	FUZZ_CHECK(S.primary_in == S.released + sum(st->drop, COLO_DROP_MAX) +
 						   colo_ctx_queued(S.ctx, COLO_SIDE_PRIMARY));
 	FUZZ_CHECK(S.secondary_in == sum(st->discard, COLO_DISCARD_MAX) +
@@ -242,7 +242,7 @@ check_invariants(void)
 	/* The gauges are what the busy connections hold; an idle connection
 	 * holds nothing (or its packets would never time out or flush). */
 	for (idx = colo_conn_busy_first(t); idx != COLO_CONN_NONE;
-			idx = colo_conn_at(t, idx)->busy_next) {
+			idx = colo_conn_at(t, idx)->busy.next) {
 		const struct colo_conn *c;
 
 		FUZZ_CHECK(idx < cap && nb_busy++ < cap);
@@ -658,7 +658,7 @@ any_expired(uint64_t now)
 	int side;
 
 	for (idx = colo_conn_busy_first(t); idx != COLO_CONN_NONE;
-			idx = colo_conn_at(t, idx)->busy_next)
+			idx = colo_conn_at(t, idx)->busy.next)
 		for (side = 0; side < 2; side++)
 			for (m = colo_conn_at(t, idx)->q[side].head; m != NULL;
 					m = colo_pkt_meta(m)->next)
@@ -758,7 +758,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case OP_RX_CLOCK:
 			/* The RX lcore reads the TSC after the compare lcore did
-			 * (app/lcore_compare.c reads now once per poll). */
+			 * (app/dp/compare.c reads now once per poll). */
 			S.rx_ahead = (op / OP_MAX) % 4;
 			break;
 		case OP_FLUSH:

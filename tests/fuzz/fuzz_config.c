@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * libFuzzer harness of colo-proxy's option parsing (issue 6): the command
- * line (app/args.c: colo_args_parse()) and the INI file (app/config.c:
+ * libFuzzer harness of colo-proxy's option parsing: the command
+ * line (app/ctl/args.c: colo_args_parse()) and the INI file (app/ctl/config.c:
  * colo_config_load(), colo_config_check()). Neither needs EAL, so both files
  * are compiled into this translation unit as they are.
  *
@@ -20,10 +20,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "../../app/args.c"
-#include "../../app/config.c"
-/* colo_config_check() validates the bypass rules (pure parsing). */
-#include "../../app/bypass.c"
+#include "../../app/ctl/args.c"
+#include "../../app/ctl/config.c"
 
 #define MAX_ARGS 64
 

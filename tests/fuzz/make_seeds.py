@@ -11,6 +11,10 @@ them in its own input format (see the comment at the top of its .c file):
            (interleaved, primary first, secondary first, in one burst,
            segmented), plus template programs per protocol
   notify   the notify_dev records whole, byte at a time, oversized, empty
+  chardev  QEMU filter records with and without vnet_hdr_len, split, malformed,
+           oversized
+  qmp      QMP transcripts of the COLO event sequences in
+           tests/qmp/sequences.json, as programs of fuzz_qmp.c
 
 Seeds are generated at run time (tests/fuzz/fuzz_one.sh) into the build
 directory, so the repository carries no corpus files.
@@ -21,11 +25,12 @@ usage: make_seeds.py [--pcaps DIR] [--harness NAME ...] OUTDIR
 """
 import argparse
 import hashlib
+import json
 import os
 import struct
 import sys
 
-HARNESSES = ("compare", "notify", "pkt")
+HARNESSES = ("chardev", "compare", "notify", "pkt", "qmp")
 
 # fuzz_compare.c operation codes (enum op) and its header layout.
 OP_FRAME, OP_STREAM, OP_PAIR, OP_RAW, OP_SCAN, OP_FLUSH = 0, 1, 2, 3, 6, 7
@@ -218,6 +223,108 @@ def notify_seeds():
     ]
 
 
+def chardev_record(frame, vnet, vnet_len=0):
+    hdr = struct.pack(">I", len(frame) + vnet_len)
+    if vnet:
+        hdr += struct.pack(">I", vnet_len)
+    return hdr + bytes(vnet_len) + frame
+
+
+def chardev_seeds(cases):
+    frames = [f for _, p, _ in cases[:4] for f in p[:3]] or [bytes(60)]
+    seeds = []
+    for flags in range(8):
+        vnet = flags & 1
+        stream = b"".join(chardev_record(f, vnet, 12 if vnet else 0) for f in frames)
+        seeds.append(bytes([flags]) + chunks(stream, 199))
+        seeds.append(bytes([flags]) + chunks(stream[:300], 1))
+    seeds.append(b"\x01" + chunks(chardev_record(b"", True) + chardev_record(b"x" * 4, True, 12)
+                                  + chardev_record(bytes(60), True), 13))
+    seeds.append(b"\x00" + chunks(struct.pack(">I", 69633) + bytes(64), 50))
+    seeds.append(b"\x02" + chunks(chardev_record(bytes(65), False), 199))
+    return seeds
+
+
+# fuzz_qmp.c operations.
+QMP_REQUEST, QMP_TICK, QMP_RECONNECT, QMP_EXECUTE, QMP_REFRESH = 200, 220, 240, 245, 250
+
+
+def qmp_feed(text, size):
+    data = text.encode()
+    out = b""
+    for i in range(0, len(data), size):
+        piece = data[i:i + size]
+        out += bytes([len(piece)]) + piece
+    return out
+
+
+QMP_GREETING = ('{"QMP": {"version": {"qemu": {"micro": 22, "minor": 2, "major": 7}, '
+                '"package": "Debian 1:7.2+dfsg-7+deb12u18+b3"}, "capabilities": ["oob"]}}')
+QMP_T0 = 1796403190000000  # fuzz_qmp.c's clock at start, in microseconds
+
+
+def qmp_reply(cid, ret):
+    return '{"return": %s, "id": %d}' % (json.dumps(ret, separators=(", ", ": ")), cid)
+
+
+def qmp_program(seq, size):
+    """One sequence of sequences.json as a fuzz_qmp.c program: QEMU's lines with
+    the ids the engine will use, the client's requests and commands, and time
+    advanced (ticks) so that event timestamps stay in the engine's past."""
+    role = 1 if seq.get("role") == "secondary" else 0
+    prog = bytes([role])
+    state = {"id": 1, "us": 0}
+    colo = {"mode": seq["mode"], "last-mode": "none", "reason": "none"}
+
+    def feed(line):
+        nonlocal prog
+        prog += qmp_feed(line + "\r\n", size)
+        state["us"] += 100  # the harness's clock per fed chunk, roughly
+
+    def reply(ret):
+        feed(qmp_reply(state["id"], ret))
+        state["id"] += 1
+
+    def handshake():
+        feed(QMP_GREETING)
+        reply({})
+        reply(dict(colo))
+        reply({"x-checkpoint-delay": seq["delay"]})
+
+    handshake()
+    for step in seq["steps"]:
+        if "event" in step:
+            ms = int(step.get("after_ms", 0)) + 1
+            prog += bytes([QMP_TICK, min(ms, 255)])
+            state["us"] += min(ms, 255) * 1000
+            ev = {"timestamp": {"seconds": (QMP_T0 + state["us"]) // 1000000,
+                                "microseconds": (QMP_T0 + state["us"]) % 1000000},
+                  "event": step["event"]}
+            if "data" in step:
+                ev["data"] = step["data"]
+            feed(json.dumps(ev, separators=(", ", ": ")))
+        elif "state" in step:
+            colo.update(step["state"])
+        elif step.get("expect") == "migrate-set-parameters":
+            prog += bytes([QMP_REQUEST])
+            reply({"x-checkpoint-delay": seq["delay"]})
+            reply({})
+        elif step.get("expect") in ("x-colo-lost-heartbeat", "stop", "cont"):
+            prog += bytes([QMP_EXECUTE + 1])
+            reply({})
+        elif step.get("close"):
+            prog += bytes([QMP_RECONNECT])
+            handshake()
+    return prog
+
+
+def qmp_seeds():
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "qmp", "sequences.json")
+    with open(path) as f:
+        seqs = json.load(f)["sequences"]
+    return [qmp_program(seq, size) for _, seq in sorted(seqs.items()) for size in (199, 7)]
+
+
 def write(outdir, seeds):
     os.makedirs(outdir, exist_ok=True)
     for s in seeds:
@@ -238,8 +345,10 @@ def main():
     cases = load_cases(args.pcaps)
     makers = {
         "compare": lambda: compare_seeds(cases),
+        "chardev": lambda: chardev_seeds(cases),
         "notify": notify_seeds,
         "pkt": lambda: pkt_seeds(cases),
+        "qmp": qmp_seeds,
     }
     names = args.harness or list(HARNESSES)
     for name in names:

@@ -5,7 +5,7 @@
 # non-zero on any crash, leak, timeout or broken invariant; the input that
 # did it is left in build-fuzz/tests/fuzz/work/artifacts/. Prints one line
 # per harness: executions, exec/s, coverage, corpus size.
-#   tests/fuzz/run.sh [SECONDS [HARNESS...]]     HARNESS: compare, config, notify, pkt
+#   tests/fuzz/run.sh [SECONDS [HARNESS...]]     HARNESS: chardev, compare, config, notify, pkt, qmp
 # COLO_FUZZ_BUILD (default build-fuzz) is the build directory;
 # COLO_FUZZ_SEED (default 1) the libFuzzer seed.
 set -euo pipefail
@@ -40,7 +40,8 @@ if [ ! -f "$build/build.ninja" ]; then
         -Db_lundef=false -Dbuildtype=debugoptimized >/dev/null
 fi
 # Only the harnesses: the rest of the project is not needed here.
-meson compile -C "$build" fuzz_compare fuzz_config fuzz_notify fuzz_pkt >/dev/null
+meson compile -C "$build" fuzz_chardev fuzz_compare fuzz_config fuzz_notify fuzz_pkt fuzz_qmp \
+    >/dev/null
 
 # The meson tests carry each harness's options; their timeout is 300 s for
 # 60 s of fuzzing, so scale it with the time asked for.

@@ -39,7 +39,7 @@
 #define TS_BASE_SEC 1700000000
 #define TS_STEP_USEC 1000
 
-/* The TCP cases: a server VM answering a client (spec A7 topology). */
+/* The TCP cases: a server VM answering a client. */
 #define SERVER_PORT 80
 #define CLIENT_PORT 40000
 #define SERVER_ISN 1000000u
@@ -278,7 +278,7 @@ build_vlan_tcp(struct gen *g)
 	tcp_conversation(g, &c, &c);
 }
 
-/* Spec A5/B3: TTL, IP-ID, window and options are never compared for TCP. */
+/* docs/semantics.md T9: TTL, IP-ID, window and options are never compared for TCP. */
 static void
 build_tcp_header_only_diff(struct gen *g)
 {
@@ -366,7 +366,7 @@ build_tcp_out_of_order(struct gen *g)
 }
 
 /*
- * The primary resends its first segment after the second (spec B3: verified
+ * The primary resends its first segment after the second (docs/semantics.md T5, T6: verified
  * bytes pass). Expected in the primary's own order; a release from a queue
  * sorted by sequence would put the resent segment before the second one
  * whenever the whole primary stream is queued before the secondary's bytes.
@@ -498,7 +498,7 @@ build_icmp_differs(struct gen *g)
 	expect_one_checkpoint(g, COLO_CKPT_MISMATCH_ICMP);
 }
 
-/* Spec B4: IP-ID is volatile even for protocols compared frame by frame. */
+/* docs/semantics.md O1: IP-ID is volatile even for protocols compared frame by frame. */
 static void
 build_gre_ipid_differs(struct gen *g)
 {
@@ -537,7 +537,7 @@ build_gre_ipid_differs(struct gen *g)
 
 /* ---- non-IP, timeouts, padding ----------------------------------------- */
 
-/* Spec B2: primary ARP passes uncompared, secondary ARP is dropped. */
+/* docs/semantics.md A3, A4: primary ARP passes uncompared, secondary ARP is dropped. */
 static void
 build_arp_passthrough(struct gen *g)
 {
@@ -575,7 +575,7 @@ build_secondary_only(struct gen *g)
 	g->trigger = COLO_CKPT_TIMEOUT_SECONDARY;
 }
 
-/* Spec B2: the IP length bounds the payload, so padding never differs. */
+/* docs/semantics.md T16, U4: the IP length bounds the payload, so padding never differs. */
 static void
 build_padding(struct gen *g)
 {

@@ -26,7 +26,7 @@ EXPORTER = os.environ.get('COLO_EXPORTER',
                           os.path.join(os.path.dirname(__file__), '..', '..', 'tools',
                                        'colo-exporter'))
 
-# What colo-proxy's /colo/stats answers (app/report.c), abridged but with
+# What colo-proxy's /colo/stats answers (app/obs/report.c), abridged but with
 # each kind of entry: plain counters, every reason family, gauges, the
 # string-typed active_seconds and the nested groups the exporter skips.
 STATS = {
@@ -51,7 +51,7 @@ CHECKPOINTS = {
               'offset': 204, 'tcp_seq': 1000751, 'epoch': 2, 'time_ms': 61000,
               'age_ms': 500}],
 }
-# /colo/latency (app/latency.c), two rows and four of the 32 buckets:
+# /colo/latency (app/obs/latency.c), two rows and four of the 32 buckets:
 # udp has 3 frames below 2 us, 1 in [2, 4) us and 1 in the open last bucket.
 LATENCY = {
     'unit': 'us',
@@ -300,7 +300,8 @@ class Exporter(unittest.TestCase):
         status, _, body = self.scrape()
         self.assertEqual(status, 200)
         s, _ = parse(body)
-        self.assertEqual(s, {('colo_up', ''): 0})
+        # The exporter's own counter of refused requests stays.
+        self.assertEqual(s, {('colo_up', ''): 0, ('colo_exporter_http_refused_total', ''): 0})
 
     def test_other_paths(self):
         status, _, body = self.scrape('/')
@@ -309,6 +310,46 @@ class Exporter(unittest.TestCase):
         with self.assertRaises(urllib.error.HTTPError) as e:
             self.scrape('/nope')
         self.assertEqual(e.exception.code, 404)
+
+
+    def test_hostile_http(self):
+        """Anything but a GET/HEAD of a short path with headers only is refused
+        with its status, counted, and changes nothing (docs/security.md)."""
+        port = int(self.url.rsplit(':', 1)[1])
+        requests = [
+            (b'POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc', 501),
+            (b'PUT /metrics HTTP/1.0\r\n\r\n', 501),
+            (b'DELETE / HTTP/1.0\r\n\r\n', 501),
+            (b'GET /' + b'a' * 2000 + b' HTTP/1.0\r\n\r\n', 414),
+            (b'\x16\x03\x01\x02\x00garbage\r\n\r\n', 400),
+            (b'GET /../../etc/passwd HTTP/1.0\r\n\r\n', 404),
+            (b'GET /metrics HTTP/1.0\r\n' +
+             b''.join(b'X-%d: y\r\n' % i for i in range(40)) + b'\r\n', 431),
+            (b'GET /metrics HTTP/1.0\r\nContent-Length: 5\r\n\r\nhello', 400),
+        ]
+        before = len(self.fake.commands)
+        for req, want in requests:
+            with socket.create_connection(('127.0.0.1', port), timeout=10) as c:
+                c.sendall(req)
+                reply = b''
+                while True:
+                    chunk = c.recv(65536)
+                    if not chunk:
+                        break
+                    reply += chunk
+            self.assertEqual(int(reply.split(b' ', 2)[1]), want, req[:40])
+        # No refused request reached the proxy's telemetry socket.
+        self.assertEqual(len(self.fake.commands), before)
+        s, _ = parse(self.scrape()[2])
+        self.assertEqual(s[('colo_exporter_http_refused_total', '')], len(requests))
+        self.assertEqual(s[('colo_released_total', '')], 1195)
+        status, body = self.scrape_head()
+        self.assertEqual((status, body), (200, ''))
+
+    def scrape_head(self):
+        req = urllib.request.Request(self.url + '/metrics', method='HEAD')
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.read().decode()
 
 
 class Options(unittest.TestCase):

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * CUnit suite for lib/colo_notify_proto.c: the exact wire bytes of spec A6,
+ * CUnit suite for lib/colo_notify_proto.c: the exact wire bytes of QEMU's notify_dev framing,
  * round trips, and the decoder under split, merged, unknown, oversized and
  * empty records. Needs no EAL.
  */
@@ -400,7 +400,7 @@ static const struct {
 	const char *name;
 	CU_TestFunc fn;
 } cases[] = {
-	{ "DO_CHECKPOINT encodes to the spec A6 bytes", test_do_checkpoint_bytes },
+	{ "DO_CHECKPOINT encodes to QEMU's notify_dev bytes", test_do_checkpoint_bytes },
 	{ "message strings are exact and carry no NUL", test_message_strings_exact },
 	{ "encode refuses unknown messages and short buffers", test_encode_errors },
 	{ "every message round trips", test_round_trip_each_message },

@@ -709,7 +709,7 @@ test_equal_keys_equal_hashes(void)
 	b = classify(buf, build(&s, buf));
 	CU_ASSERT(memcmp(&a.key, &b.key, sizeof(a.key)) == 0);
 	CU_ASSERT_EQUAL(a.hash, b.hash);
-	/* Direction is not normalised (spec A4). */
+	/* Direction is not normalised: each direction has its own key. */
 	s.src = "10.0.0.2";
 	s.dst = "10.0.0.1";
 	s.sport = 40000;
