@@ -9,12 +9,15 @@ set -euo pipefail
 # missing one fails instead. dpdk-dev: dpdk-testpmd, dpdk-telemetry.py,
 # dpdk-dumpcap; socat, curl: netns_colo; tcpdump, iproute2: captures and
 # namespaces; debhelper, dpkg-dev, fakeroot, help2man, lintian: the .deb
-# (tests/pkg); systemd: systemd-analyze verify of the unit; util-linux: setpriv;
-# libssl-dev: libcrypto's HMAC for the link authenticator.
-# libjansson-dev: QMP parsing in libcolo; qemu-system-x86: the qmp suite's real QEMU.
+# (tests/pkg); systemd: systemd-analyze verify of the unit; util-linux: setpriv,
+# taskset, flock; libssl-dev: libcrypto's HMAC for the link authenticator.
+# libjansson-dev: QMP parsing in libcolo; qemu-system-x86: the qmp suite's real QEMU
+# and the real-VM tests, with busybox-static, cpio, ethtool, procps (tests/vm:
+# the guest mkguest.sh builds).
 COLO_PACKAGES=(libdpdk-dev dpdk-dev dpdk libnuma-dev libpcap-dev libssl-dev libcunit1-dev meson ninja-build
     pkg-config python3 gcc clang libclang-rt-14-dev tcpdump iproute2 socat curl
-    debhelper dpkg-dev fakeroot help2man lintian systemd util-linux libjansson-dev qemu-system-x86)
+    debhelper dpkg-dev fakeroot help2man lintian systemd util-linux libjansson-dev qemu-system-x86
+    busybox-static cpio ethtool procps)
 
 missing=()
 for p in "${COLO_PACKAGES[@]}"; do
