@@ -23,14 +23,15 @@ logs+=(normal=build/meson-logs/testlog.json)
 meson test -C build --print-errorlogs
 
 # The sanitizer build links the shared DPDK libraries like the normal one.
-# The package suite builds its own .deb: once, in the normal build, is enough.
+# The package suite builds its own .deb, and the vm suite boots two TCG guests:
+# once, in the normal build, is enough for each (CI stays within its budget).
 if [ ! -f build-asan/build.ninja ]; then
     meson setup build-asan -Db_sanitize=address,undefined -Dbuildtype=debug
 fi
 meson compile -C build-asan
 logs+=(asan=build-asan/meson-logs/testlog.json)
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-    meson test -C build-asan --print-errorlogs --no-suite pkg
+    meson test -C build-asan --print-errorlogs --no-suite pkg --no-suite vm
 
 logs+=(fuzz="${COLO_FUZZ_BUILD:-build-fuzz}/meson-logs/testlog.json")
 ./tests/fuzz/run.sh "${COLO_FUZZ_SECONDS:-60}"
