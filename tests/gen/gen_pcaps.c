@@ -49,7 +49,7 @@
 #define RESPONSE_LEN 900u
 
 struct frame {
-	uint8_t *data; /* malloc'ed, never freed: the generator exits */
+	uint8_t *data; /* malloc'ed by add_bytes(), freed by gen_free() */
 	uint32_t len;
 };
 
@@ -103,6 +103,17 @@ add_bytes(struct stream *st, const uint8_t *data, uint32_t len)
 	memcpy(f->data, data, len);
 	f->len = len;
 	return f;
+}
+
+/* Free the frames of a case once it is written. */
+static void
+gen_free(struct gen *g)
+{
+	unsigned int s, i;
+
+	for (s = 0; s < RTE_DIM(g->side); s++)
+		for (i = 0; i < g->side[s].nb; i++)
+			free(g->side[s].f[i].data);
 }
 
 /* Append the frame of @p s to @p st; return it so a case can patch bytes. */
@@ -1001,6 +1012,7 @@ main(int argc, char **argv)
 		memset(&g, 0, sizeof(g));
 		cases[i].build(&g);
 		write_case(outdir, &cases[i], &g, mf, i + 1 == RTE_DIM(cases));
+		gen_free(&g);
 	}
 	fprintf(mf, "  ]\n}\n");
 	if (fclose(mf) != 0)
