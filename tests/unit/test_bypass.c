@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 #include <rte_byteorder.h>
 #include <rte_cfgfile.h>
 #include <rte_common.h>
@@ -22,6 +22,7 @@
 
 #include "colo_bypass.h"
 #include "colo_pkt.h"
+#include "unit.h"
 
 #define ERR_LEN 160
 
@@ -518,10 +519,7 @@ test_known_divergence_preset(void)
 int
 main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} cases[] = {
+	static const struct unit_case cases[] = {
 		{ "good rules parse and format canonically", test_parse_good },
 		{ "each bad form is refused with its reason", test_parse_bad },
 		{ "rule lists: separators, blank rules, numbered errors", test_rule_list },
@@ -539,19 +537,8 @@ main(void)
 		{ "the known-divergence preset parses and matches what it names",
 				test_known_divergence_preset },
 	};
-	unsigned int failed, i;
-	CU_pSuite suite;
 
 	/* Replacements log at INFO; keep the CUnit report readable. */
 	rte_log_set_level_pattern("colo.*", RTE_LOG_WARNING);
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("bypass", NULL, NULL);
-	for (i = 0; i < RTE_DIM(cases); i++)
-		CU_add_test(suite, cases[i].name, cases[i].fn);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_tests_failed() + CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed != 0;
+	return unit_run("bypass", cases, RTE_DIM(cases));
 }

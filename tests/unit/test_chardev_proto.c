@@ -9,9 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
+
+#include <rte_common.h>
 
 #include "colo_chardev_proto.h"
+#include "unit.h"
 
 static uint8_t recbuf[COLO_CHARDEV_MAX_LEN];
 
@@ -302,10 +305,7 @@ test_empty_feed(void)
 	CU_ASSERT_EQUAL(used, 0);
 }
 
-static const struct {
-	const char *name;
-	CU_TestFunc fn;
-} cases[] = {
+static const struct unit_case cases[] = {
 	{ "a plain record has QEMU's bytes", test_plain_bytes },
 	{ "vnet_hdr_support adds vnet_hdr_len; the length counts the header", test_vnet_bytes },
 	{ "records decode fed whole, split anywhere and byte at a time", test_split_everywhere },
@@ -322,23 +322,5 @@ static const struct {
 int
 main(void)
 {
-	unsigned int i, nb_failed;
-	CU_pSuite suite;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return CU_get_error();
-	suite = CU_add_suite("chardev_proto", NULL, NULL);
-	if (suite == NULL)
-		goto fail;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		if (CU_add_test(suite, cases[i].name, cases[i].fn) == NULL)
-			goto fail;
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	nb_failed = CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return nb_failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
-fail:
-	CU_cleanup_registry();
-	return EXIT_FAILURE;
+	return unit_run("chardev_proto", cases, RTE_DIM(cases));
 }

@@ -6,11 +6,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 #include <rte_log.h>
 
 #include "colo_ckpt.h"
 #include "frames.h"
+#include "unit.h"
 
 #define HZ 1000
 
@@ -108,25 +109,16 @@ test_log_rate_limit(void)
 	free(buf);
 }
 
+static const struct unit_case cases[] = {
+	{ "triggers coalesce while a request is outstanding", test_coalescing },
+	{ "history keeps the newest requests, newest first", test_history_newest_first },
+	{ "request log lines are rate-limited with a summary", test_log_rate_limit },
+};
+
 int
 main(void)
 {
-	CU_pSuite suite;
-	unsigned int failed;
-
 	/* rte_log needs the EAL only for its log stream; init it for realism. */
 	frames_eal_init("ckpt");
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("ckpt", NULL, NULL);
-	CU_add_test(suite, "triggers coalesce while a request is outstanding", test_coalescing);
-	CU_add_test(suite, "history keeps the newest requests, newest first",
-			test_history_newest_first);
-	CU_add_test(suite, "request log lines are rate-limited with a summary",
-			test_log_rate_limit);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_tests_failed() + CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed != 0;
+	return unit_run("ckpt", cases, RTE_DIM(cases));
 }

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
@@ -20,6 +20,7 @@
 #include "colo_compare.h"
 #include "colo_pkt.h"
 #include "frames.h"
+#include "unit.h"
 
 #define NB_MBUFS 4096
 #define MAX_OUT 512
@@ -1490,10 +1491,7 @@ test_compare_allocates_nothing(void)
 int
 main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} cases[] = {
+	static const struct unit_case cases[] = {
 		{ "identical TCP stream is released in order", test_tcp_identical_stream },
 		{ "one differing TCP byte requests a checkpoint at its offset",
 				test_tcp_one_byte_differs },
@@ -1544,8 +1542,7 @@ main(void)
 		{ "after a flush the TCP stream resumes", test_tcp_flush_resumes_stream },
 		{ "the compare path allocates nothing", test_compare_allocates_nothing },
 	};
-	CU_pSuite suite;
-	unsigned int i, failed;
+	unsigned int i;
 
 	frames_eal_init("compare");
 	pool = frames_pool("compare_pool", NB_MBUFS);
@@ -1561,14 +1558,5 @@ main(void)
 	for (i = 0; i < BIG_PAYLOAD; i++)
 		big_stream[i] = (uint8_t)(i * 13 + i / 251);
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("compare", NULL, NULL);
-	for (i = 0; i < RTE_DIM(cases); i++)
-		CU_add_test(suite, cases[i].name, cases[i].fn);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_tests_failed() + CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed != 0;
+	return unit_run("compare", cases, RTE_DIM(cases));
 }

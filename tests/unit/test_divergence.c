@@ -11,7 +11,7 @@
 #include <netinet/in.h>
 #include <string.h>
 
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 #include <rte_tcp.h>
@@ -19,6 +19,7 @@
 #include "colo_compare.h"
 #include "colo_divergence.h"
 #include "frames.h"
+#include "unit.h"
 
 #define NB_MBUFS 1024
 #define ISN 1000u
@@ -428,11 +429,23 @@ test_no_history_no_context(void)
 	stop();
 }
 
+static const struct unit_case cases[] = {
+	{ "the TCP pair is found across different segmentations",
+			test_tcp_pair_across_segmentation },
+	{ "a mismatch is reported once per connection and epoch", test_once_per_epoch },
+	{ "a SYN against data points at the flags and the data byte", test_tcp_syn_against_data },
+	{ "FIFO engines report the queue heads at the same L4 place", test_udp_pair },
+	{ "no callback, no report", test_without_callback },
+	{ "the history gives the last frames of each side, oldest first", test_history_context },
+	{ "a TCP segment queued ahead of the differing one is context", test_history_queued_ahead },
+	{ "the history holds at most its size and gives every frame back", test_history_bounded },
+	{ "without a history a report carries no context", test_no_history_no_context },
+};
+
 int
 main(void)
 {
-	CU_pSuite suite;
-	unsigned int i, failed;
+	unsigned int i;
 
 	for (i = 0; i < sizeof(stream); i++)
 		stream[i] = (uint8_t)('a' + i % 26);
@@ -442,29 +455,5 @@ main(void)
 			"div_out", NB_MBUFS * 2, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	if (pool == NULL || out == NULL)
 		return 1;
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("divergence", NULL, NULL);
-	CU_add_test(suite, "the TCP pair is found across different segmentations",
-			test_tcp_pair_across_segmentation);
-	CU_add_test(suite, "a mismatch is reported once per connection and epoch",
-			test_once_per_epoch);
-	CU_add_test(suite, "a SYN against data points at the flags and the data byte",
-			test_tcp_syn_against_data);
-	CU_add_test(suite, "FIFO engines report the queue heads at the same L4 place",
-			test_udp_pair);
-	CU_add_test(suite, "no callback, no report", test_without_callback);
-	CU_add_test(suite, "the history gives the last frames of each side, oldest first",
-			test_history_context);
-	CU_add_test(suite, "a TCP segment queued ahead of the differing one is context",
-			test_history_queued_ahead);
-	CU_add_test(suite, "the history holds at most its size and gives every frame back",
-			test_history_bounded);
-	CU_add_test(suite, "without a history a report carries no context",
-			test_no_history_no_context);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_tests_failed() + CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed != 0;
+	return unit_run("divergence", cases, RTE_DIM(cases));
 }

@@ -8,9 +8,12 @@
 #include <netinet/in.h>
 #include <string.h>
 
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
+
+#include <rte_common.h>
 
 #include "colo_hist.h"
+#include "unit.h"
 
 #define GHZ 1000000000ull
 #define T0 1000000ull /* an arrival time; deltas are added to it */
@@ -224,27 +227,19 @@ test_init_rejects(void)
 	CU_ASSERT_EQUAL(colo_hist_init(NULL, GHZ), -EINVAL);
 }
 
+static const struct unit_case cases[] = {
+	{ "log2 microsecond bucket edges", test_bucket_edges },
+	{ "TSC deltas convert exactly at microsecond edges", test_conversion_edges },
+	{ "hold times past the fast range take the slow path", test_slow_path },
+	{ "a TX time before the arrival counts as zero", test_tx_before_arrival },
+	{ "rows per protocol, summed over lcores", test_rows_and_lcore_sum },
+	{ "p50, p99 and p999 are exact bucket bounds", test_percentiles },
+	{ "frames map to their protocol row", test_proto_of },
+	{ "init rejects a zero TSC rate", test_init_rejects },
+};
+
 int
 main(void)
 {
-	CU_pSuite suite;
-	unsigned int failed;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("hist", NULL, NULL);
-	CU_add_test(suite, "log2 microsecond bucket edges", test_bucket_edges);
-	CU_add_test(suite, "TSC deltas convert exactly at microsecond edges",
-			test_conversion_edges);
-	CU_add_test(suite, "hold times past the fast range take the slow path", test_slow_path);
-	CU_add_test(suite, "a TX time before the arrival counts as zero", test_tx_before_arrival);
-	CU_add_test(suite, "rows per protocol, summed over lcores", test_rows_and_lcore_sum);
-	CU_add_test(suite, "p50, p99 and p999 are exact bucket bounds", test_percentiles);
-	CU_add_test(suite, "frames map to their protocol row", test_proto_of);
-	CU_add_test(suite, "init rejects a zero TSC rate", test_init_rejects);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_tests_failed() + CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed != 0;
+	return unit_run("hist", cases, RTE_DIM(cases));
 }

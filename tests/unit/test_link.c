@@ -13,9 +13,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
+
+#include <rte_common.h>
 
 #include "colo_link.h"
+#include "unit.h"
 
 /* A TCP SYN-ACK's size on the wire: 14 + 20 + 40 (options). */
 #define INNER_LEN 74
@@ -278,30 +281,24 @@ bench(void)
 	return 0;
 }
 
+static const struct unit_case cases[] = {
+	{ "the link ethertype after any VLAN tags is link control", test_is_control },
+	{ "a sealed frame opens once; a replay is refused", test_keyed_round_trip },
+	{ "each sender stream counts on its own", test_streams },
+	{ "changed, truncated, untagged or other-key frames are forged", test_forged },
+	{ "--link-peer-mac refuses other sources", test_peer_mac },
+	{ "key files: 64 hex digits, owner-only", test_key_file },
+};
+
 int
 main(int argc, char **argv)
 {
-	CU_pSuite suite;
 	unsigned int failed;
 
 	if (argc > 1 && strcmp(argv[1], "--bench") == 0)
 		return bench();
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("link", NULL, NULL);
-	CU_add_test(suite, "the link ethertype after any VLAN tags is link control",
-			test_is_control);
-	CU_add_test(suite, "a sealed frame opens once; a replay is refused", test_keyed_round_trip);
-	CU_add_test(suite, "each sender stream counts on its own", test_streams);
-	CU_add_test(suite, "changed, truncated, untagged or other-key frames are forged",
-			test_forged);
-	CU_add_test(suite, "--link-peer-mac refuses other sources", test_peer_mac);
-	CU_add_test(suite, "key files: 64 hex digits, owner-only", test_key_file);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
+	failed = unit_run("link", cases, RTE_DIM(cases));
 	colo_link_auth_fini(&tx);
 	colo_link_auth_fini(&rx);
-	CU_cleanup_registry();
-	return failed == 0 ? 0 : 1;
+	return failed;
 }

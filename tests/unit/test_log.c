@@ -9,13 +9,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_log.h>
 
 #include "colo_log.h"
 #include "frames.h"
+#include "unit.h"
 
 static void
 test_colo_level_reaches_modules(void)
@@ -48,6 +49,11 @@ test_names(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "> colo.app\n"));
 }
 
+static const struct unit_case cases[] = {
+	{ "colo:debug reaches every module still at its default", test_colo_level_reaches_modules },
+	{ "the log types are colo and colo.<module>", test_names },
+};
+
 int
 main(void)
 {
@@ -65,21 +71,11 @@ main(void)
 		"--log-level=colo.ckpt:warning",
 	};
 	char runtime_dir[256];
-	CU_pSuite suite;
 	unsigned int failed;
 
 	if (rte_eal_init(RTE_DIM(argv), argv) < 0)
 		return frames_skip("log", rte_strerror(rte_errno));
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("log", NULL, NULL);
-	CU_add_test(suite, "colo:debug reaches every module still at its default",
-			test_colo_level_reaches_modules);
-	CU_add_test(suite, "the log types are colo and colo.<module>", test_names);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_tests_failed() + CU_get_number_of_failures();
-	CU_cleanup_registry();
+	failed = unit_run("log", cases, RTE_DIM(cases));
 	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
 	rte_eal_cleanup();
 	/* Even with --no-shconf, EAL makes /var/run/dpdk/unit_log: leave nothing behind. */

@@ -8,9 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
+
+#include <rte_common.h>
 
 #include "colo_notify_proto.h"
+#include "unit.h"
 
 static const enum colo_notify_msg all_msgs[] = {
 	COLO_NOTIFY_MSG_PROXY_INIT,
@@ -396,10 +399,7 @@ test_empty_feed(void)
 	CU_ASSERT_FALSE(colo_notify_dec_partial(&dec));
 }
 
-static const struct {
-	const char *name;
-	CU_TestFunc fn;
-} cases[] = {
+static const struct unit_case cases[] = {
 	{ "DO_CHECKPOINT encodes to QEMU's notify_dev bytes", test_do_checkpoint_bytes },
 	{ "message strings are exact and carry no NUL", test_message_strings_exact },
 	{ "encode refuses unknown messages and short buffers", test_encode_errors },
@@ -423,24 +423,5 @@ static const struct {
 int
 main(void)
 {
-	unsigned int i, nb_failed;
-	CU_pSuite suite;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return CU_get_error();
-	suite = CU_add_suite("notify_proto", NULL, NULL);
-	if (suite == NULL)
-		goto fail;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		if (CU_add_test(suite, cases[i].name, cases[i].fn) == NULL)
-			goto fail;
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	/* Read before the cleanup, which resets the run summary. */
-	nb_failed = CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return nb_failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
-fail:
-	CU_cleanup_registry();
-	return EXIT_FAILURE;
+	return unit_run("notify_proto", cases, RTE_DIM(cases));
 }

@@ -8,9 +8,12 @@
 #include <errno.h>
 #include <string.h>
 
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
+
+#include <rte_common.h>
 
 #include "colo_numa.h"
+#include "unit.h"
 
 /* Ports: 0 primary, 1 secondary, 2 outbound. */
 static int port_socket[3];
@@ -316,28 +319,21 @@ test_format_every_kind(void)
 	}
 }
 
+static const struct unit_case cases[] = {
+	{ "one socket", test_one_socket },
+	{ "one socket, vdevs of no socket", test_one_socket_vdevs },
+	{ "pools follow ports", test_pools_follow_ports },
+	{ "split layout, shards on two sockets", test_split_shards },
+	{ "port of no socket, two sockets", test_port_any_multi_socket },
+	{ "port of no socket, not polled", test_port_any_unpolled },
+	{ "lcore of no socket", test_lcore_any },
+	{ "invalid topologies", test_invalid },
+	{ "warning overflow", test_warning_overflow },
+	{ "format every kind", test_format_every_kind },
+};
+
 int
 main(void)
 {
-	CU_pSuite s;
-	unsigned int failed;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return CU_get_error();
-	s = CU_add_suite("numa", NULL, NULL);
-	CU_add_test(s, "one socket", test_one_socket);
-	CU_add_test(s, "one socket, vdevs of no socket", test_one_socket_vdevs);
-	CU_add_test(s, "pools follow ports", test_pools_follow_ports);
-	CU_add_test(s, "split layout, shards on two sockets", test_split_shards);
-	CU_add_test(s, "port of no socket, two sockets", test_port_any_multi_socket);
-	CU_add_test(s, "port of no socket, not polled", test_port_any_unpolled);
-	CU_add_test(s, "lcore of no socket", test_lcore_any);
-	CU_add_test(s, "invalid topologies", test_invalid);
-	CU_add_test(s, "warning overflow", test_warning_overflow);
-	CU_add_test(s, "format every kind", test_format_every_kind);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed == 0 ? 0 : 1;
+	return unit_run("numa", cases, RTE_DIM(cases));
 }

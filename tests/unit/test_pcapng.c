@@ -11,10 +11,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
+
+#include <rte_common.h>
 #include <pcap/pcap.h>
 
 #include "colo_pcapng.h"
+#include "unit.h"
 
 #define TS0 1700000000123456789ull
 #define MAX_BLOCKS 16
@@ -277,27 +280,23 @@ test_open_errors(void)
 	CU_ASSERT_EQUAL(colo_pcapng_close(NULL), 0);
 }
 
+static const struct unit_case cases[] = {
+	{ "libpcap reads frames, times and comments back", test_roundtrip },
+	{ "the size cap holds and counts what it refused", test_cap },
+	{ "frames longer than snaplen are cut, length kept", test_snaplen },
+	{ "open reports bad arguments and paths", test_open_errors },
+};
+
 int
 main(void)
 {
-	CU_pSuite suite;
 	unsigned int failed;
 
 	if (mkdtemp(dir) == NULL)
 		return 1;
 	snprintf(path, sizeof(path), "%s/div.pcapng", dir);
 	fill_frame();
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("pcapng", NULL, NULL);
-	CU_add_test(suite, "libpcap reads frames, times and comments back", test_roundtrip);
-	CU_add_test(suite, "the size cap holds and counts what it refused", test_cap);
-	CU_add_test(suite, "frames longer than snaplen are cut, length kept", test_snaplen);
-	CU_add_test(suite, "open reports bad arguments and paths", test_open_errors);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_tests_failed() + CU_get_number_of_failures();
-	CU_cleanup_registry();
+	failed = unit_run("pcapng", cases, RTE_DIM(cases));
 	unlink(path);
 	rmdir(dir);
 	return failed != 0;

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
@@ -20,6 +20,7 @@
 #include "colo_pkt.h"
 #include "colo_stats.h"
 #include "frames.h"
+#include "unit.h"
 
 #define ETH 14
 #define IP4 20
@@ -1543,10 +1544,7 @@ test_good_frames_count_nothing(void)
 	CU_ASSERT_EQUAL(colo_stats_total(stats.parse_err, COLO_PARSE_ERR_MAX), before);
 }
 
-static const struct {
-	const char *name;
-	CU_TestFunc fn;
-} cases[] = {
+static const struct unit_case cases[] = {
 	{ "well-formed IPv4 TCP: offsets, key, seq/ack", test_ipv4_tcp },
 	{ "TCP SYN/FIN/RST/ACK become metadata flags", test_tcp_flags },
 	{ "TCP options move the payload by the data offset", test_ipv4_tcp_options_in_data_offset },
@@ -1585,8 +1583,7 @@ static const struct {
 int
 main(void)
 {
-	unsigned int nb_failed, i;
-	CU_pSuite suite;
+	unsigned int nb_failed;
 
 	frames_eal_init("pkt");
 	pool = frames_pool("test_pkt", 256);
@@ -1594,22 +1591,8 @@ main(void)
 		fprintf(stderr, "cannot create mbuf pool\n");
 		return 1;
 	}
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("pkt", NULL, NULL);
-	if (suite == NULL)
-		goto fail;
-	for (i = 0; i < RTE_DIM(cases); i++)
-		if (CU_add_test(suite, cases[i].name, cases[i].fn) == NULL)
-			goto fail;
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	nb_failed = CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
+	nb_failed = unit_run("pkt", cases, RTE_DIM(cases));
 	rte_mempool_free(pool);
 	rte_eal_cleanup();
 	return nb_failed != 0;
-fail:
-	CU_cleanup_registry();
-	return 1;
 }

@@ -13,10 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
+
+#include <rte_common.h>
 #include <jansson.h>
 
 #include "colo_qmp.h"
+#include "unit.h"
 
 #define T0 1796403190000000LL /* a QEMU timestamp, in microseconds */
 
@@ -834,10 +837,7 @@ test_byte_at_a_time(void)
 	colo_qmp_free(q);
 }
 
-static const struct {
-	const char *name;
-	CU_TestFunc fn;
-} cases[] = {
+static const struct unit_case cases[] = {
 	{ "handshake learns mode, delay and version", test_handshake },
 	{ "one checkpoint: trigger, STOP, MIGRATION_PASS, RESUME", test_one_checkpoint },
 	{ "the trigger re-sets the delay read just before", test_trigger_uses_fresh_delay },
@@ -866,23 +866,5 @@ static const struct {
 int
 main(void)
 {
-	unsigned int i, nb_failed;
-	CU_pSuite suite;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return CU_get_error();
-	suite = CU_add_suite("qmp", NULL, NULL);
-	if (suite == NULL)
-		goto fail;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		if (CU_add_test(suite, cases[i].name, cases[i].fn) == NULL)
-			goto fail;
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	nb_failed = CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return nb_failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
-fail:
-	CU_cleanup_registry();
-	return EXIT_FAILURE;
+	return unit_run("qmp", cases, RTE_DIM(cases));
 }

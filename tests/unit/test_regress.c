@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 #include <rte_tcp.h>
@@ -18,6 +18,7 @@
 #include "colo_divergence.h"
 #include "colo_pkt.h"
 #include "frames.h"
+#include "unit.h"
 
 #define NB_MBUFS 256
 
@@ -206,12 +207,18 @@ test_divergence_names_the_compared_primary(void)
 	ctx_stop();
 }
 
+static const struct unit_case cases[] = {
+	{ "frame stamped after the scan's now does not time out",
+			test_frame_stamped_after_now_does_not_time_out },
+	{ "connection touched after the scan's now is not expired",
+			test_conn_touched_after_now_is_not_expired },
+	{ "divergence report names the compared primary",
+			test_divergence_names_the_compared_primary },
+};
+
 int
 main(void)
 {
-	CU_pSuite suite;
-	unsigned int failed;
-
 	frames_eal_init("regress");
 	pool = frames_pool("regress_pool", NB_MBUFS);
 	out = rte_ring_create("regress_out", 1024, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
@@ -219,22 +226,5 @@ main(void)
 		fprintf(stderr, "cannot create the pool or the ring\n");
 		return 1;
 	}
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("regress", NULL, NULL);
-	if (suite == NULL ||
-			CU_add_test(suite, "frame stamped after the scan's now does not time out",
-					test_frame_stamped_after_now_does_not_time_out) == NULL ||
-			CU_add_test(suite, "connection touched after the scan's now is not expired",
-					test_conn_touched_after_now_is_not_expired) == NULL ||
-			CU_add_test(suite, "divergence report names the compared primary",
-					test_divergence_names_the_compared_primary) == NULL) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed != 0;
+	return unit_run("regress", cases, RTE_DIM(cases));
 }

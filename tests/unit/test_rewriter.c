@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 #include <rte_errno.h>
 #include <rte_ip.h>
 #include <rte_malloc.h>
@@ -19,6 +19,7 @@
 #include "colo_pkt.h"
 #include "colo_rewriter.h"
 #include "frames.h"
+#include "unit.h"
 
 #define NB_MBUFS 512
 #define IDLE_MS 1000
@@ -1412,10 +1413,7 @@ test_params_and_names(void)
 int
 main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} cases[] = {
+	static const struct unit_case cases[] = {
 		{ "passive open learns the offset (IPv4)", test_passive_open_v4 },
 		{ "passive open learns the offset (IPv6)", test_passive_open_v6 },
 		{ "SVM SYN-ACK retransmitted after learning is mapped",
@@ -1463,8 +1461,6 @@ main(void)
 		{ "a timestamp option of the wrong length is counted", test_ts_malformed },
 		{ "parameters are checked; counters are named", test_params_and_names },
 	};
-	unsigned int failed, i;
-	CU_pSuite suite;
 
 	frames_eal_init("rewriter");
 	pool = frames_pool("rw_pool", NB_MBUFS);
@@ -1472,14 +1468,5 @@ main(void)
 		fprintf(stderr, "cannot create the mbuf pool\n");
 		return 1;
 	}
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("rewriter", NULL, NULL);
-	for (i = 0; i < RTE_DIM(cases); i++)
-		CU_add_test(suite, cases[i].name, cases[i].fn);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_tests_failed() + CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed != 0;
+	return unit_run("rewriter", cases, RTE_DIM(cases));
 }

@@ -8,10 +8,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 #include <rte_common.h>
 
 #include "colo_stats.h"
+#include "unit.h"
 
 #define NB_EXPORTED                                                                                \
 	(COLO_CTR_MAX + COLO_PARSE_ERR_MAX - 1 + COLO_DROP_MAX + COLO_DISCARD_MAX + COLO_REL_MAX + \
@@ -139,10 +140,7 @@ test_reason_names_and_help(void)
 	CU_ASSERT_STRING_EQUAL(colo_ctr_help(COLO_CTR_MAX), "unknown");
 }
 
-static const struct {
-	const char *name;
-	CU_TestFunc fn;
-} cases[] = {
+static const struct unit_case cases[] = {
 	{ "sum adds every family of every lcore", test_sum_adds_every_family },
 	{ "foreach exports unique, prefixed, telemetry-safe names",
 			test_foreach_names_unique_and_prefixed },
@@ -152,23 +150,5 @@ static const struct {
 int
 main(void)
 {
-	unsigned int nb_failed, i;
-	CU_pSuite suite;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("stats", NULL, NULL);
-	if (suite == NULL)
-		goto fail;
-	for (i = 0; i < RTE_DIM(cases); i++)
-		if (CU_add_test(suite, cases[i].name, cases[i].fn) == NULL)
-			goto fail;
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	nb_failed = CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return nb_failed != 0;
-fail:
-	CU_cleanup_registry();
-	return 1;
+	return unit_run("stats", cases, RTE_DIM(cases));
 }
